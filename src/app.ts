@@ -1,0 +1,80 @@
+// buildApp: the whole gateway as a Fastify instance. Plugins are registered in this explicit order:
+// request log → security headers → health → assets → interaction screens → OIDC provider → errors.
+// main.ts adds only process concerns (config, listen, signals).
+import Fastify, { type FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/schema.ts';
+import type { Services } from './services.ts';
+import requestLog, { genReqId } from './platform/request-log.ts';
+import securityHeaders from './platform/security-headers.ts';
+import health from './platform/health.ts';
+import assets from './views/assets-route.ts';
+import errorHandler from './platform/error-handler.ts';
+import interactionRoutes from './interaction/routes.ts';
+import { createCsrf } from './interaction/csrf.ts';
+import { createPasswordCheck } from './interaction/login.ts';
+import { createProvider } from './protocols/oidc/provider.ts';
+import { mountProvider, outageMiddleware, type ProviderHolder } from './protocols/oidc/mount.ts';
+import { startSweeper } from './storage/sweeper.ts';
+
+export interface BuildOptions { issuer: string }
+
+export type App = FastifyInstance & { services: Services; provider: ProviderHolder; shutdown: { draining: boolean } };
+
+/** The issuer: config.server.issuer, or http://localhost:<port> in development. */
+export function resolveIssuer(config: Config, port = config.server.port): string {
+  return (config.server.issuer || `http://localhost:${port}`).replace(/\/$/, '');
+}
+
+async function createHolder(s: Services, issuer: string): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
+  await s.keys.ensure();
+  let version = await s.keys.version();
+  const make = async () => {
+    const p = createProvider({ config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load() });
+    p.use(outageMiddleware(() => s.db.isUnavailable()));
+    p.on('server_error', (_ctx, err) => s.log.error({ err, code: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
+    return { provider: p, callback: p.callback() };
+  };
+  let live = await make();
+  return {
+    current: () => live.provider,
+    callback: () => live.callback,
+    // Another instance may rotate the keys: pick up the new set so both sign and publish alike.
+    async reloadIfRotated() {
+      const v = await s.keys.version();
+      if (v !== version) { version = v; live = await make(); s.log.info('signing keys changed; provider reloaded'); }
+    },
+  };
+}
+
+export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
+  const { config } = s;
+  const app = Fastify({
+    loggerInstance: s.log,
+    disableRequestLogging: true,
+    genReqId,
+    requestIdLogLabel: 'reqId',
+    trustProxy: config.server.trustProxy,
+    bodyLimit: config.server.bodyLimitBytes,
+    return503OnClosing: true,
+  }) as unknown as App;
+  const holder = await createHolder(s, opts.issuer);
+  app.decorate('services', s);
+  app.decorate('provider', holder);
+  app.decorate('shutdown', { draining: false });
+
+  await app.register(requestLog, {});
+  await app.register(securityHeaders, { https: opts.issuer.startsWith('https:') });
+  await app.register(errorHandler, { db: s.db, theme: config.ui });
+  await app.register(health, { db: s.db, isDraining: () => app.shutdown.draining });
+  await app.register(assets, { theme: config.ui });
+  await app.register(interactionRoutes, {
+    config, provider: () => holder.current() as Provider, csrf: createCsrf(s.box),
+    checkPassword: createPasswordCheck(s),
+  });
+  await mountProvider(app, holder);
+
+  const stopSweeper = startSweeper(s, holder.reloadIfRotated);
+  app.addHook('onClose', async () => { stopSweeper(); });
+  return app;
+}

@@ -1,0 +1,44 @@
+// Password step: throttle check → verify (same time for unknown users) → record → finish `login`.
+import type { User, Users } from '../users/users.ts';
+import type { Passwords } from '../users/passwords.ts';
+import type { LoginThrottle } from '../security/login-throttle.ts';
+import type { Audit } from '../platform/audit.ts';
+
+export type PasswordResult =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'invalid' | 'account_locked' | 'ip_limited' | 'malformed'; retryAfterSeconds?: number };
+
+export interface PasswordCheckDeps { users: Users; passwords: Passwords; throttle: LoginThrottle; audit: Audit }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createPasswordCheck(d: PasswordCheckDeps) {
+  return async function checkPassword(username: unknown, password: unknown, ip: string, clientId?: string): Promise<PasswordResult> {
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password
+      || username.length > 128 || password.length > 1024) {
+      return { ok: false, reason: 'malformed' };
+    }
+    const verdict = await d.throttle.check(username, ip);
+    if (!verdict.ok) {
+      await d.audit.record({ type: 'login.password', outcome: 'denied', username, ip, clientId, reason: verdict.reason });
+      return { ok: false, reason: verdict.reason, retryAfterSeconds: verdict.retryAfterSeconds };
+    }
+    const user = await d.users.findByUsername(username);
+    let ok = false;
+    if (user && !user.disabled) ok = await d.passwords.verify(user.passwordHash, password);
+    else await d.passwords.verifyDummy(password);
+    if (ok && user) {
+      await d.throttle.succeed(username);
+      await d.audit.record({ type: 'login.password', outcome: 'success', userId: user.id, username: user.username, ip, clientId });
+      return { ok: true, user };
+    }
+    const { delayMs, locked } = await d.throttle.fail(username, ip);
+    await d.audit.record({
+      type: 'login.password', outcome: 'failure', userId: user?.id, username, ip, clientId,
+      reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'wrong_password', detail: locked ? { locked: true } : undefined,
+    });
+    await sleep(delayMs);
+    return { ok: false, reason: 'invalid' };
+  };
+}
+export type PasswordCheck = ReturnType<typeof createPasswordCheck>;

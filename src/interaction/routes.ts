@@ -1,0 +1,145 @@
+// /interaction/:uid — Gatehouse's own screens inside oidc-provider's interaction. Each prompt oidc-provider
+// asks for (login, mfa, consent) has a renderer; POSTs finish the prompt and send the browser back to
+// the provider. These pages are never cached and never framed (see platform/security-headers.ts).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import type { Csrf } from './csrf.ts';
+import type { PasswordCheck } from './login.ts';
+import { loginPage } from './views/login.ts';
+import { consentPage } from './views/consent.ts';
+import { messagePage } from './views/message.ts';
+import { amrFor, acrFor } from '../mfa/amr.ts';
+
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
+/** Renders the screen for a prompt (the MFA step registers 'mfa'). */
+export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
+
+export interface InteractionDeps {
+  config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;
+  prompts?: Record<string, PromptRenderer>;
+}
+
+const UID_RE = /^[A-Za-z0-9_-]{10,64}$/;
+type Body = Record<string, unknown> | undefined;
+
+/** Finishes the current prompt and redirects back into oidc-provider. */
+export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true) {
+  const url = await provider.interactionResult(c.req.raw, c.reply.raw, result, { mergeWithLastSubmission: merge });
+  return c.reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
+}
+
+export function sendPage(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+export default async function interactionRoutes(app: FastifyInstance, d: InteractionDeps) {
+  const theme = d.config.ui;
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  /** Loads the interaction bound to this browser, or answers with a clear page. */
+  async function load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
+    const { uid } = req.params;
+    const expired = () => sendPage(reply, 400, messagePage(theme, {
+      title: 'This sign-in has expired', code: 'GW_INTERACTION_EXPIRED',
+      message: 'This sign-in page has expired or was opened in a different browser.',
+      next: 'Go back to the application and sign in again.',
+    }));
+    if (!UID_RE.test(uid)) { await expired(); return undefined; }
+    try {
+      const details = await d.provider().interactionDetails(req.raw, reply.raw);
+      if (details.uid !== uid) { await expired(); return undefined; }
+      return { req, reply, details, uid };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'SessionNotFound') { await expired(); return undefined; }
+      throw err;
+    }
+  }
+
+  const csrfOk = (c: InteractionContext, form: string) => {
+    if (d.csrf.verify(c.uid, form, (c.req.body as Body)?.csrf)) return true;
+    void sendPage(c.reply, 403, messagePage(theme, {
+      title: 'Please try again', code: 'GW_CSRF', message: 'This form could not be verified.',
+      next: 'Reload the page and submit it again.',
+    }));
+    return false;
+  };
+
+  const clientName = async (details: Details) => {
+    const client = await d.provider().Client.find(details.params.client_id as string);
+    return client?.clientName ?? client?.clientId;
+  };
+
+  const renderLogin = async (c: InteractionContext, status = 200, error?: string, username?: string) =>
+    sendPage(c.reply, status, loginPage(theme, {
+      uid: c.uid, csrf: d.csrf.token(c.uid, 'login'), error, clientName: await clientName(c.details),
+      username: username ?? (typeof c.details.params.login_hint === 'string' ? c.details.params.login_hint.slice(0, 128) : undefined),
+    }));
+
+  const prompts: Record<string, PromptRenderer> = {
+    login: (c) => renderLogin(c),
+    consent: async (c) => {
+      const missing = (c.details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      return sendPage(c.reply, 200, consentPage(theme, {
+        uid: c.uid, csrf: d.csrf.token(c.uid, 'consent'), clientName: (await clientName(c.details)) ?? 'An application',
+        scopes: missing.length ? missing : String(c.details.params.scope ?? 'openid').split(' '),
+      }));
+    },
+    ...d.prompts,
+  };
+
+  app.get<{ Params: { uid: string } }>('/interaction/:uid', async (req, reply) => {
+    const c = await load(req, reply);
+    if (!c) return reply;
+    const render = prompts[c.details.prompt.name];
+    if (!render) throw new Error(`GW_ERR_INTERACTION_PROMPT: no screen for prompt ${c.details.prompt.name}`);
+    return render(c);
+  });
+
+  app.post<{ Params: { uid: string } }>('/interaction/:uid/login', async (req, reply) => {
+    const c = await load(req, reply);
+    if (!c || !csrfOk(c, 'login')) return reply;
+    if (c.details.prompt.name !== 'login') return reply.redirect(`/interaction/${c.uid}`, 303);
+    const body = req.body as Body;
+    const username = typeof body?.username === 'string' ? body.username.trim() : body?.username;
+    const r = await d.checkPassword(username, body?.password, req.ip, c.details.params.client_id as string);
+    if (!r.ok) {
+      const shown = typeof username === 'string' ? username.slice(0, 128) : '';
+      if (r.reason === 'malformed') return renderLogin(c, 400, 'Enter your username and password.', shown);
+      if (r.reason === 'invalid') return renderLogin(c, 401, 'The username or password is incorrect.', shown);
+      reply.header('retry-after', String(r.retryAfterSeconds ?? 60));
+      return renderLogin(c, 429, r.reason === 'ip_limited'
+        ? 'Too many sign-in attempts from your network. Wait a minute and try again.'
+        : 'Too many failed attempts for this account. Wait a few minutes and try again, or contact your administrator.', shown);
+    }
+    // Password only so far; the MFA prompt (if the policy asks for it) adds to amr and re-finishes login.
+    const amr = amrFor();
+    return finish(c, d.provider(), { login: { accountId: r.user.id, amr, acr: acrFor(amr), remember: true } }, false);
+  });
+
+  app.post<{ Params: { uid: string } }>('/interaction/:uid/confirm', async (req, reply) => {
+    const c = await load(req, reply);
+    if (!c || !csrfOk(c, 'consent')) return reply;
+    if (c.details.prompt.name !== 'consent') return reply.redirect(`/interaction/${c.uid}`, 303);
+    const provider = d.provider();
+    const { details } = c;
+    const grant = details.grantId
+      ? (await provider.Grant.find(details.grantId))!
+      : new provider.Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
+    const pd = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (pd.missingOIDCScope) grant.addOIDCScope(pd.missingOIDCScope.join(' '));
+    if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    return finish(c, provider, { consent: { grantId } });
+  });
+
+  app.post<{ Params: { uid: string } }>('/interaction/:uid/abort', async (req, reply) => {
+    const c = await load(req, reply);
+    if (!c || !csrfOk(c, c.details.prompt.name)) return reply;
+    return finish(c, d.provider(), { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
+  });
+}

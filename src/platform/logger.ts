@@ -1,0 +1,36 @@
+// pino JSON logs. Secrets never reach them: known secret fields are redacted by path, URLs lose the values
+// of sensitive query parameters, and request/response bodies are never logged.
+import pino, { type Logger, type DestinationStream } from 'pino';
+
+const SENSITIVE_PARAMS = new Set(['code', 'duo_code', 'state', 'samlrequest', 'samlresponse', 'relaystate', 'signature',
+  'id_token_hint', 'token', 'refresh_token', 'access_token', 'client_secret', 'client_assertion', 'code_verifier',
+  'password', 'login_hint', 'nonce', 'request', 'xsrf', 'csrf', 'logout_hint']);
+
+/** The URL with the values of sensitive query parameters replaced. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  const out: string[] = [];
+  for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${SENSITIVE_PARAMS.has(k.toLowerCase()) ? '[redacted]' : encodeURIComponent(v)}`);
+  return `${url.slice(0, q)}?${out.join('&')}`;
+}
+
+export const REDACT_PATHS = [
+  'password', '*.password', 'secret', '*.secret', 'clientSecret', '*.clientSecret', '*.*.clientSecret',
+  'client_secret', '*.client_secret', 'code', '*.code', 'token', '*.token', 'state', '*.state',
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
+  'config.secret', 'config.database.url', 'config.mfa.duo.clientSecret', 'config.metrics.token',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({
+    level,
+    base: { service: 'gatehouse' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      err: pino.stdSerializers.err,
+    },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  }, destination);
+}

@@ -1,0 +1,119 @@
+// oidc-provider configured as Gatehouse's OpenID Connect provider. Everything protocol-level is here;
+// HTTP mounting is in mount.ts and the login screens in src/interaction/.
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import type { Db } from '../../storage/db.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
+import type { PrivateJwk } from '../../storage/signing-keys.ts';
+import type { Users } from '../../users/users.ts';
+import { createOidcAdapter } from '../../storage/oidc-adapter.ts';
+import { ACR_VALUES } from '../../mfa/amr.ts';
+import { CLAIMS, createFindAccount } from './claims.ts';
+import { toClientMetadata, EXTRA_CLIENT_METADATA } from './clients.ts';
+import { buildPolicy } from './interaction-policy.ts';
+import { createOidcPages } from './pages.ts';
+
+export const OIDC_PREFIX = '/oidc';
+/** The resource server that client-credentials tokens are for unless the client asks for another. */
+export const apiResource = (issuer: string) => `${issuer.replace(/\/$/, '')}/api`;
+
+export interface ProviderDeps {
+  config: Config; issuer: string; db: Db; box: SecretBox; users: Users; keys: PrivateJwk[];
+  extraPrompts?: Parameters<typeof buildPolicy>[0];
+  extraInternalClients?: Configuration['clients'];
+}
+
+export function createProvider(d: ProviderDeps): Provider {
+  const { config } = d;
+  const o = config.oidc;
+  const pages = createOidcPages(config.ui);
+  const clientFormat = (ctx: KoaContextWithOIDC) =>
+    (ctx.oidc.client?.metadata()['gatehouse:access_token_format'] as string | undefined) ?? 'jwt';
+  const configuration: Configuration = {
+    adapter: createOidcAdapter(d.db),
+    clients: [...config.oidc.clients.map(toClientMetadata), ...(d.extraInternalClients ?? [])],
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+    jwks: { keys: d.keys as never },
+    findAccount: createFindAccount(d.users),
+    claims: CLAIMS as unknown as Configuration['claims'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+    acrValues: [...ACR_VALUES],
+    responseTypes: ['code'],                       // implicit and hybrid are off
+    pkce: { required: () => true },                // S256 only (oidc-provider 9 supports nothing weaker)
+    rotateRefreshToken: true,
+    cookies: {
+      keys: [d.box.derive('cookie-keys').toString('base64url')],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    routes: {
+      authorization: `${OIDC_PREFIX}/auth`, token: `${OIDC_PREFIX}/token`, userinfo: `${OIDC_PREFIX}/me`,
+      jwks: `${OIDC_PREFIX}/jwks`, revocation: `${OIDC_PREFIX}/token/revocation`,
+      introspection: `${OIDC_PREFIX}/token/introspection`, end_session: `${OIDC_PREFIX}/session/end`,
+      registration: `${OIDC_PREFIX}/reg`, pushed_authorization_request: `${OIDC_PREFIX}/request`,
+      code_verification: `${OIDC_PREFIX}/device`, device_authorization: `${OIDC_PREFIX}/device/auth`,
+      backchannel_authentication: `${OIDC_PREFIX}/backchannel`, challenge: `${OIDC_PREFIX}/challenge`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Client credentials get a JWT access token for the gateway's API resource by default;
+        // the authorization code flow keeps an opaque token usable at userinfo unless a resource is asked.
+        defaultResource: (ctx, _client, oneOf) => oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? apiResource(d.issuer) : undefined),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resource) => {
+          if (resource !== apiResource(d.issuer)) throw new errors.InvalidTarget();
+          const jwt = clientFormat(ctx) === 'jwt';
+          return {
+            scope: 'api', audience: resource, accessTokenTTL: o.accessTokenTtlSeconds,
+            accessTokenFormat: jwt ? 'jwt' : 'opaque', ...(jwt ? { jwt: { sign: { alg: 'ES256' } } } : {}),
+          };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: o.accessTokenTtlSeconds, AuthorizationCode: 60, IdToken: o.idTokenTtlSeconds,
+      RefreshToken: o.refreshTokenTtlSeconds, ClientCredentials: o.accessTokenTtlSeconds,
+      Session: o.sessionTtlSeconds, Interaction: o.interactionTtlSeconds, Grant: o.refreshTokenTtlSeconds,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: buildPolicy(d.extraPrompts),
+    },
+    // First-party clients never see a consent page: their grant is created on the fly.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!ctx.oidc.client!.metadata()['gatehouse:first_party']) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+      grant.addOIDCScope(ctx.oidc.client!.scope ?? 'openid');
+      await grant.save();
+      return grant;
+    },
+    renderError: pages.renderError,
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((u) => new URL(u).origin === origin) ?? false,
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'HS256'],
+    },
+    conformIdTokenClaims: false,
+  };
+  const provider = new Provider(d.issuer, configuration);
+  provider.proxy = config.server.trustProxy;
+  return provider;
+}

@@ -1,0 +1,69 @@
+// Brute-force defence shared by every instance through the database:
+//  - per account: consecutive failures add a progressive delay; at the threshold a temporary lockout.
+//    Unknown usernames are tracked the same way, so a lockout reveals nothing about existence.
+//  - per client IP: failures per minute.
+// Only failures write; a clean success costs one DELETE that usually matches nothing.
+import type { Db } from '../storage/db.ts';
+
+export interface ThrottleSettings { lockoutThreshold: number; lockoutSeconds: number; progressiveDelayMs: number; ipLimitPerMinute: number }
+export type ThrottleVerdict = { ok: true } | { ok: false; reason: 'account_locked' | 'ip_limited'; retryAfterSeconds: number };
+
+const acct = (username: string) => `acct:${username.toLowerCase().slice(0, 200)}`;
+const ipKey = (ip: string) => `ip:${ip}`;
+
+export function createLoginThrottle(db: Db, s: ThrottleSettings) {
+  return {
+    async check(username: string, ip: string): Promise<ThrottleVerdict> {
+      const r = await db.query<{ key: string; locked: number | null; failures: number }>(
+        `SELECT key, failures,
+           CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END AS locked
+         FROM login_throttle WHERE key = ANY($1)`, [[acct(username), ipKey(ip)]]);
+      for (const row of r.rows) {
+        if (row.key.startsWith('acct:') && row.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: row.locked };
+        if (row.key.startsWith('ip:') && row.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: row.locked };
+      }
+      return { ok: true };
+    },
+
+    /** Records a failure; returns the delay to apply before answering and whether the account is now locked. */
+    async fail(username: string, ip: string): Promise<{ delayMs: number; locked: boolean }> {
+      const a = await db.query<{ failures: number; locked: boolean }>(
+        `INSERT INTO login_throttle AS t (key, failures) VALUES ($1, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN t.updated_at < now() - interval '24 hours' THEN 1 ELSE t.failures + 1 END,
+           updated_at = now()
+         RETURNING failures, false AS locked`, [acct(username)]);
+      const failures = a.rows[0]!.failures;
+      let locked = false;
+      if (failures >= s.lockoutThreshold) {
+        // Lock, and start counting again: never more than `lockoutThreshold` tries without a lockout.
+        await db.query(`UPDATE login_throttle SET failures = 0, locked_until = now() + make_interval(secs => $2::int) WHERE key = $1`,
+          [acct(username), s.lockoutSeconds]);
+        locked = true;
+      }
+      await db.query(
+        `INSERT INTO login_throttle AS t (key, failures) VALUES ($1, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN t.window_start < now() - interval '1 minute' THEN 1 ELSE t.failures + 1 END,
+           window_start = CASE WHEN t.window_start < now() - interval '1 minute' THEN now() ELSE t.window_start END,
+           locked_until = CASE WHEN t.window_start >= now() - interval '1 minute' AND t.failures + 1 >= $2
+                               THEN t.window_start + interval '1 minute' ELSE t.locked_until END,
+           updated_at = now()`, [ipKey(ip), s.ipLimitPerMinute]);
+      return { delayMs: Math.min(failures * s.progressiveDelayMs, 5000), locked };
+    },
+
+    async succeed(username: string): Promise<void> {
+      await db.query('DELETE FROM login_throttle WHERE key = $1', [acct(username)]);
+    },
+
+    async unlock(username: string): Promise<boolean> {
+      return (await db.query('DELETE FROM login_throttle WHERE key = $1', [acct(username)])).rowCount > 0;
+    },
+
+    async sweep(): Promise<number> {
+      return (await db.query(`DELETE FROM login_throttle WHERE updated_at < now() - interval '24 hours'
+        AND (locked_until IS NULL OR locked_until < now())`)).rowCount;
+    },
+  };
+}
+export type LoginThrottle = ReturnType<typeof createLoginThrottle>;

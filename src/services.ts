@@ -1,0 +1,40 @@
+// The non-HTTP parts, built once and shared by the app and the CLI.
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.ts';
+import { createDb, type Db } from './storage/db.ts';
+import { migrate } from './storage/migrate.ts';
+import { createSecretBox, type SecretBox } from './platform/secret-box.ts';
+import { createSigningKeys, type SigningKeys } from './storage/signing-keys.ts';
+import { createUsers, type Users } from './users/users.ts';
+import { createPasswords, type Passwords } from './users/passwords.ts';
+import { createLoginThrottle, type LoginThrottle } from './security/login-throttle.ts';
+import { createAudit, type Audit } from './platform/audit.ts';
+
+export interface Services {
+  config: Config; log: Logger; db: Db; box: SecretBox; keys: SigningKeys; users: Users;
+  passwords: Passwords; throttle: LoginThrottle; audit: Audit;
+}
+
+export interface ServiceOptions { db?: Db; migrate?: boolean }
+
+/** Opens the database (and migrates it unless told not to). `config.secret` must be resolved already. */
+export async function createServices(config: Config, log: Logger, opts: ServiceOptions = {}): Promise<Services> {
+  if (!config.secret) throw new Error('GW_ERR_NO_SECRET: the master secret is not set (GATEHOUSE_SECRET)');
+  const db = opts.db ?? await createDb({
+    url: config.database.url, dataDir: config.dataDir, poolMax: config.database.poolMax,
+    connectionTimeoutMs: config.database.connectionTimeoutMs, statementTimeoutMs: config.database.statementTimeoutMs,
+  });
+  if (opts.migrate !== false) {
+    const applied = await migrate(db);
+    if (applied.length) log.info({ applied }, 'database migrations applied');
+  }
+  const box = createSecretBox(config.secret);
+  return {
+    config, log, db, box,
+    keys: createSigningKeys(db, box),
+    users: createUsers(db),
+    passwords: createPasswords(config.passwords),
+    throttle: createLoginThrottle(db, config.security),
+    audit: createAudit(db, log),
+  };
+}

@@ -1,0 +1,142 @@
+// One database interface over a pg Pool (DATABASE_URL) or embedded PGlite (files under the data directory).
+// Modules receive a Db and never know which one it is; the same SQL runs on both.
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface QueryResult<R> { rows: R[]; rowCount: number }
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+export interface Db extends Queryable {
+  readonly kind: 'pg' | 'pglite';
+  /** Runs fn on one connection inside BEGIN/COMMIT (ROLLBACK on throw). */
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Multi-statement SQL without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** True when the last connection-level failure is recent: requests should get 503. */
+  isUnavailable(): boolean;
+  ping(): Promise<void>;
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  url?: string; dataDir: string; poolMax?: number;
+  connectionTimeoutMs?: number; statementTimeoutMs?: number;
+}
+
+/** Errors that mean "the database is not there", as opposed to a bad query. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300'].includes(e.code)) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(e.message ?? '');
+}
+
+/** Marks recent connection failures so the HTTP layer can answer 503 instead of 500. */
+function createOutageTracker() {
+  let lastFailure = 0;
+  return {
+    observe(err: unknown) { if (isConnectionError(err)) lastFailure = Date.now(); },
+    ok() { lastFailure = 0; },
+    isUnavailable: () => lastFailure !== 0 && Date.now() - lastFailure < 5000,
+  };
+}
+
+export async function createDb(opts: DbOptions): Promise<Db> {
+  return opts.url ? createPgDb(opts) : createPgliteDb(opts);
+}
+
+function createPgDb(opts: DbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 2000,
+    statement_timeout: opts.statementTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30000,
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on('error', () => {});
+  const outage = createOutageTracker();
+  const track = async <T>(p: Promise<T>): Promise<T> => {
+    try { const r = await p; outage.ok(); return r; } catch (err) { outage.observe(err); throw err; }
+  };
+  return {
+    kind: 'pg',
+    async query<R>(text: string, params?: unknown[]) {
+      const r = await track(pool.query(text, params as unknown[]));
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    async transaction<T>(fn: (q: Queryable) => Promise<T>) {
+      const client = await track(pool.connect());
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const q: Queryable = {
+          async query<R>(text: string, params?: unknown[]) {
+            const r = await client.query(text, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+        };
+        const out = await fn(q);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        outage.observe(err);
+        broken = isConnectionError(err);
+        await client.query('ROLLBACK').catch(() => { broken = true; });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async exec(sql: string) { await track(pool.query(sql)); },
+    isUnavailable: outage.isUnavailable,
+    async ping() { await track(pool.query('select 1')); },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}
+
+async function createPgliteDb(opts: DbOptions): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = opts.dataDir === ':memory:' ? undefined : join(opts.dataDir, 'pglite');
+  if (dir) mkdirSync(dir, { recursive: true });
+  const lite = dir ? new PGlite(dir) : new PGlite();
+  await lite.waitReady;
+  // PGlite is one connection: a transaction must not interleave with other queries, so queue them.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => {});
+    return next;
+  };
+  const run = async <R>(text: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    // Without parameters use the simple protocol, like pg does, so multi-statement SQL works on both.
+    const r = params?.length ? await lite.query<R>(text, params) : (await lite.exec(text)).at(-1) as { rows: R[]; affectedRows?: number } | undefined;
+    if (!r) return { rows: [], rowCount: 0 };
+    return { rows: r.rows, rowCount: r.affectedRows || r.rows.length };
+  };
+  let closed = false;
+  return {
+    kind: 'pglite',
+    query: <R>(text: string, params?: unknown[]) => serial(() => run<R>(text, params)),
+    transaction: <T>(fn: (q: Queryable) => Promise<T>) => serial(async () => {
+      await lite.exec('BEGIN');
+      try {
+        const out = await fn({ query: run });
+        await lite.exec('COMMIT');
+        return out;
+      } catch (err) {
+        await lite.exec('ROLLBACK');
+        throw err;
+      }
+    }),
+    exec: (sql: string) => serial(async () => { await lite.exec(sql); }),
+    isUnavailable: () => closed,
+    ping: () => serial(async () => { await lite.query('select 1'); }),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    async close() { closed = true; await chain; await lite.close(); },
+  };
+}

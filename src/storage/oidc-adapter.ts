@@ -1,0 +1,80 @@
+// oidc-provider Adapter over the single `oidc_models` table.
+// Contract: panva/node-oidc-provider example/my_adapter.js (tested in test/storage/adapter-contract.ts).
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Db } from './db.ts';
+
+type Row = { payload: AdapterPayload; consumed: string | null };
+const SELECT = `SELECT payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models`;
+const LIVE = '(expires_at IS NULL OR expires_at > now())';
+
+function toPayload(row: Row | undefined): AdapterPayload | undefined {
+  if (!row) return undefined;
+  return row.consumed ? { ...row.payload, consumed: Number(row.consumed) } : row.payload;
+}
+
+/** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
+export function createOidcAdapter(db: Db) {
+  return class PgAdapter implements Adapter {
+    readonly model: string;
+    constructor(model: string) { this.model = model; }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // Grants are addressed by their own id when revoking; every other model carries grantId.
+      const grantId = this.model === 'Grant' ? id : payload.grantId ?? null;
+      await db.query(
+        `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
+         ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+           uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+        [this.model, id, JSON.stringify(payload), grantId, payload.uid ?? null, payload.userCode ?? null,
+          expiresIn ? Math.ceil(expiresIn) : null],
+      );
+    }
+
+    async find(id: string) {
+      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`, [this.model, id]);
+      return toPayload(r.rows[0]);
+    }
+
+    async findByUid(uid: string) {
+      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND uid = $2 AND ${LIVE}`, [this.model, uid]);
+      return toPayload(r.rows[0]);
+    }
+
+    async findByUserCode(userCode: string) {
+      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND user_code = $2 AND ${LIVE}`, [this.model, userCode]);
+      return toPayload(r.rows[0]);
+    }
+
+    async destroy(id: string) {
+      await db.query('DELETE FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
+    }
+
+    async revokeByGrantId(grantId: string) {
+      await db.query('DELETE FROM oidc_models WHERE grant_id = $1', [grantId]);
+    }
+
+    /**
+     * One-time under concurrency: only the request whose UPDATE flips consumed_at wins. oidc-provider
+     * checks `consumed` before calling this, but parallel requests all pass that check; the losers get
+     * invalid_grant here and, as on any detected reuse, the whole grant is revoked.
+     */
+    async consume(id: string) {
+      const r = await db.query<{ grant_id: string | null }>(
+        `UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id`,
+        [this.model, id],
+      );
+      if (r.rowCount === 1) return;
+      const row = await db.query<{ grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
+      const grantId = row.rows[0]?.grant_id;
+      if (grantId) await this.revokeByGrantId(grantId);
+      throw new errors.InvalidGrant(`${this.model} already consumed`);
+    }
+  };
+}
+
+/** Deletes expired rows (and consumed one-time values past their expiry). Returns rows removed. */
+export async function sweepOidcModels(db: Db): Promise<number> {
+  const r = await db.query('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at < now()');
+  return r.rowCount;
+}

@@ -1,0 +1,46 @@
+// The users table: identity (stable `sub`), profile claims and credentials.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../storage/db.ts';
+
+export interface User {
+  id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
+  groups: string[]; duoAlias: string | null; passwordHash: string; passwordChangedAt: Date; disabled: boolean;
+}
+export interface NewUser { username: string; name?: string; email?: string; emailVerified?: boolean; groups?: string[]; duoAlias?: string }
+
+const COLS = `id, username, name, email, email_verified AS "emailVerified", groups, duo_alias AS "duoAlias",
+  password_hash AS "passwordHash", password_changed_at AS "passwordChangedAt", disabled`;
+
+export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
+
+export function createUsers(db: Db) {
+  return {
+    async findByUsername(username: string): Promise<User | undefined> {
+      if (!USERNAME_RE.test(username)) return undefined;
+      return (await db.query<User>(`SELECT ${COLS} FROM users WHERE lower(username) = lower($1)`, [username])).rows[0];
+    },
+    async findById(id: string): Promise<User | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      return (await db.query<User>(`SELECT ${COLS} FROM users WHERE id = $1`, [id])).rows[0];
+    },
+    async add(u: NewUser, passwordHash: string): Promise<User> {
+      if (!USERNAME_RE.test(u.username)) throw new Error('username may use letters, digits and . _ @ + - (1–128 characters)');
+      const r = await db.query<User>(
+        `INSERT INTO users (id, username, name, email, email_verified, groups, duo_alias, password_hash)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING ${COLS}`,
+        [randomUUID(), u.username, u.name ?? null, u.email ?? null, u.emailVerified ?? false, u.groups ?? [], u.duoAlias ?? null, passwordHash],
+      );
+      return r.rows[0]!;
+    },
+    async setPassword(id: string, passwordHash: string): Promise<void> {
+      await db.query('UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1', [id, passwordHash]);
+    },
+    async setDisabled(id: string, disabled: boolean): Promise<void> {
+      await db.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [id, disabled]);
+    },
+    async list(): Promise<User[]> {
+      return (await db.query<User>(`SELECT ${COLS} FROM users ORDER BY lower(username)`)).rows;
+    },
+  };
+}
+export type Users = ReturnType<typeof createUsers>;
