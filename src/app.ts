@@ -1,7 +1,7 @@
 // buildApp: the whole gateway as a Fastify instance. Plugins are registered in this explicit order:
 // request log → security headers → health → assets → interaction screens → OIDC provider → errors.
 // main.ts adds only process concerns (config, listen, signals).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import type { Services } from './services.ts';
@@ -51,9 +51,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   const { config } = s;
   const app = Fastify({
     loggerInstance: s.log,
-    disableRequestLogging: true,
+    // One line per request comes from platform/request-log.ts (with redacted URLs) instead.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId,
-    requestIdLogLabel: 'reqId',
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,

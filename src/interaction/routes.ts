@@ -82,6 +82,9 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
   const prompts: Record<string, PromptRenderer> = {
     login: (c) => renderLogin(c),
     consent: async (c) => {
+      // First-party clients are trusted by configuration: even prompt=consent does not ask the user.
+      const client = await d.provider().Client.find(c.details.params.client_id as string);
+      if (client?.metadata()['gatehouse:first_party']) return grantConsent(c);
       const missing = (c.details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
       return sendPage(c.reply, 200, consentPage(theme, {
         uid: c.uid, csrf: d.csrf.token(c.uid, 'consent'), clientName: (await clientName(c.details)) ?? 'An application',
@@ -120,10 +123,8 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
     return finish(c, d.provider(), { login: { accountId: r.user.id, amr, acr: acrFor(amr), remember: true } }, false);
   });
 
-  app.post<{ Params: { uid: string } }>('/interaction/:uid/confirm', async (req, reply) => {
-    const c = await load(req, reply);
-    if (!c || !csrfOk(c, 'consent')) return reply;
-    if (c.details.prompt.name !== 'consent') return reply.redirect(`/interaction/${c.uid}`, 303);
+  /** Records consent for what the prompt says is missing and continues. */
+  async function grantConsent(c: InteractionContext) {
     const provider = d.provider();
     const { details } = c;
     const grant = details.grantId
@@ -135,6 +136,13 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
     for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
     return finish(c, provider, { consent: { grantId } });
+  }
+
+  app.post<{ Params: { uid: string } }>('/interaction/:uid/confirm', async (req, reply) => {
+    const c = await load(req, reply);
+    if (!c || !csrfOk(c, 'consent')) return reply;
+    if (c.details.prompt.name !== 'consent') return reply.redirect(`/interaction/${c.uid}`, 303);
+    return grantConsent(c);
   });
 
   app.post<{ Params: { uid: string } }>('/interaction/:uid/abort', async (req, reply) => {

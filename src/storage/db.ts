@@ -19,10 +19,14 @@ export interface Db extends Queryable {
   ping(): Promise<void>;
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+  /** PGlite only: the data directory as a tarball. */
+  dump?(): Promise<Blob>;
 }
 
 export interface DbOptions {
   url?: string; dataDir: string; poolMax?: number;
+  /** PGlite only: start from a dumped data directory (tests use a migrated template: 1 s instead of 6 s). */
+  pgliteTemplate?: Blob;
   connectionTimeoutMs?: number; statementTimeoutMs?: number;
 }
 
@@ -103,7 +107,7 @@ async function createPgliteDb(opts: DbOptions): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = opts.dataDir === ':memory:' ? undefined : join(opts.dataDir, 'pglite');
   if (dir) mkdirSync(dir, { recursive: true });
-  const lite = dir ? new PGlite(dir) : new PGlite();
+  const lite = dir ? new PGlite(dir) : new PGlite(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {});
   await lite.waitReady;
   // PGlite is one connection: a transaction must not interleave with other queries, so queue them.
   let chain: Promise<unknown> = Promise.resolve();
@@ -137,6 +141,7 @@ async function createPgliteDb(opts: DbOptions): Promise<Db> {
     isUnavailable: () => closed,
     ping: () => serial(async () => { await lite.query('select 1'); }),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    dump: () => serial(async () => lite.dumpDataDir('none') as Promise<Blob>),
     async close() { closed = true; await chain; await lite.close(); },
   };
 }

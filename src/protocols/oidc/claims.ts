@@ -3,7 +3,9 @@ import type { Account, FindAccount } from 'oidc-provider';
 import type { Users } from '../../users/users.ts';
 
 export const CLAIMS = {
-  openid: ['sub'],
+  // Standalone claims (no scope): always allowed. amr/acr come from mfa/amr.ts through the session.
+  acr: null, amr: null, auth_time: null, sid: null,
+  openid: ['sub', 'acr', 'amr', 'auth_time', 'sid'],
   profile: ['name', 'preferred_username'],
   email: ['email', 'email_verified'],
   groups: ['groups'],

@@ -1,0 +1,64 @@
+// Test databases: PostgreSQL when TEST_DATABASE_URL is set (a fresh schema per call), else in-memory PGlite.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createDb, type Db } from '../../src/storage/db.ts';
+import { listMigrations, migrate } from '../../src/storage/migrate.ts';
+
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/gatehouse/', import.meta.url));
+
+/** A migrated PGlite data directory, built once per set of migrations and reused by every test file. */
+async function pgliteTemplate(): Promise<Blob> {
+  const key = createHash('sha256').update(listMigrations().map((m) => m.sql).join('\0')).digest('hex').slice(0, 16);
+  const file = `${CACHE_DIR}pglite-${key}.tar`;
+  if (!existsSync(file)) {
+    const db = await createDb({ dataDir: ':memory:' });
+    await migrate(db);
+    const blob = await db.dump!();
+    await db.close();
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
+    renameSync(tmp, file); // atomic: parallel test processes may race to build it
+  }
+  return new Blob([readFileSync(file)]);
+}
+
+export const PG_URL = process.env.TEST_DATABASE_URL || undefined;
+export type DbKind = 'pg' | 'pglite';
+export const defaultKind: DbKind = PG_URL ? 'pg' : 'pglite';
+
+/** A fresh, empty database. Returns the Db and, for PostgreSQL, the URL pinned to its schema. */
+export async function freshDb(kind: DbKind = defaultKind, url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'):
+  Promise<{ db: Db; url?: string; drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const db = await createDb({ dataDir: ':memory:', pgliteTemplate: await pgliteTemplate() });
+    return { db, drop: () => db.close() };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const sep = url.includes('?') ? '&' : '?';
+  const pinned = `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const db = await createDb({ url: pinned, dataDir: '/nonexistent', poolMax: 25 });
+  return {
+    db, url: pinned,
+    async drop() {
+      await db.close().catch(() => {});
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+/** Whether PostgreSQL at the default test URL answers (the adapter contract runs on both when it does). */
+export async function pgAvailable(url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try { await c.connect(); await c.end(); return true; } catch { return false; }
+}

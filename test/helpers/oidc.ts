@@ -1,0 +1,62 @@
+// Drives the authorization code flow with openid-client as the relying party.
+import * as client from 'openid-client';
+import { Browser, readForm } from './browser.ts';
+import type { Gateway } from './gateway.ts';
+import { confidentialClient } from './gateway.ts';
+
+export async function discover(gw: Gateway, c: { clientId: string; clientSecret?: string } = confidentialClient) {
+  return client.discovery(new URL(gw.url), c.clientId, c.clientSecret, c.clientSecret ? undefined : client.None(), { execute: [client.allowInsecureRequests] });
+}
+
+export interface AuthorizeOptions { scope?: string; redirectUri?: string; extra?: Record<string, string>; browser?: Browser }
+
+/** Starts an authorization request; returns the browser at the first Gatehouse page (or the callback). */
+export async function startAuthorize(gw: Gateway, rp: client.Configuration, o: AuthorizeOptions = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const redirectUri = o.redirectUri ?? confidentialClient.redirectUris[0]!;
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: redirectUri, scope: o.scope ?? 'openid profile email groups offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
+    ...(o.scope?.includes('offline_access') || !o.scope ? { prompt: 'consent' } : {}),
+    ...o.extra,
+  });
+  const browser = o.browser ?? new Browser();
+  const first = await browser.get(url);
+  const { res, url: at } = await browser.follow(first, url, (u) => u.href.startsWith(redirectUri));
+  return { browser, res, at, verifier, state, nonce, redirectUri };
+}
+
+/** Submits the login form on the current page. */
+export async function submitLogin(browser: Browser, gw: Gateway, page: string, username: string, password: string) {
+  const form = readForm(page, '/login');
+  const res = await browser.post(new URL(form.action, gw.url), { ...form.fields, username, password });
+  return res;
+}
+
+/** Full login: authorize → login form → (consent) → callback URL with code. */
+export async function loginAndGetCallback(gw: Gateway, rp: client.Configuration, username: string, password: string, o: AuthorizeOptions = {}) {
+  const s = await startAuthorize(gw, rp, o);
+  let { res, at } = s;
+  if (!at.href.startsWith(s.redirectUri)) {
+    const page = await res.text();
+    const posted = await submitLogin(s.browser, gw, page, username, password);
+    if (posted.status !== 303) throw new Error(`login failed with ${posted.status}`);
+    ({ res, url: at } = await s.browser.follow(posted, new URL(at), (u) => u.href.startsWith(s.redirectUri)));
+  }
+  return { ...s, callback: at, res };
+}
+
+export async function loginAndGetTokens(gw: Gateway, rp: client.Configuration, username: string, password: string, o: AuthorizeOptions = {}) {
+  const r = await loginAndGetCallback(gw, rp, username, password, o);
+  const tokens = await client.authorizationCodeGrant(rp, r.callback, {
+    pkceCodeVerifier: r.verifier, expectedState: r.state, expectedNonce: r.nonce,
+  });
+  return { ...r, tokens };
+}
+
+export async function addUser(gw: Gateway, username = 'alice', password = 'correct horse battery', extra: Record<string, unknown> = {}) {
+  const hash = await gw.services.passwords.hash(password);
+  return gw.services.users.add({ username, name: 'Alice Example', email: `${username}@example.com`, emailVerified: true, groups: ['staff', 'admins'], ...extra }, hash);
+}
