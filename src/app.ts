@@ -16,6 +16,8 @@ import { createPasswordCheck } from './interaction/login.ts';
 import { createProvider } from './protocols/oidc/provider.ts';
 import { mountProvider, outageMiddleware, type ProviderHolder } from './protocols/oidc/mount.ts';
 import { startSweeper } from './storage/sweeper.ts';
+import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
+import { registerMfaRoutes } from './interaction/mfa/routes.ts';
 
 export interface BuildOptions { issuer: string }
 
@@ -30,7 +32,10 @@ async function createHolder(s: Services, issuer: string): Promise<ProviderHolder
   await s.keys.ensure();
   let version = await s.keys.version();
   const make = async () => {
-    const p = createProvider({ config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load() });
+    const p = createProvider({
+      config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load(),
+      extraPrompts: [createMfaPrompt((accountId) => s.mfa.totp.isEnrolled(accountId))],
+    });
     p.use(outageMiddleware(() => s.db.isUnavailable()));
     p.on('server_error', (_ctx, err) => s.log.error({ err, code: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
     return { provider: p, callback: p.callback() };
@@ -68,9 +73,16 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   await app.register(errorHandler, { db: s.db, theme: config.ui });
   await app.register(health, { db: s.db, isDraining: () => app.shutdown.draining });
   await app.register(assets, { theme: config.ui });
+  const csrf = createCsrf(s.box);
   await app.register(interactionRoutes, {
-    config, provider: () => holder.current() as Provider, csrf: createCsrf(s.box),
+    config, provider: () => holder.current() as Provider, csrf,
     checkPassword: createPasswordCheck(s),
+    extend: (scope) => ({
+      mfa: registerMfaRoutes(scope, {
+        config, issuer: opts.issuer, provider: () => holder.current() as Provider, csrf, mfa: s.mfa,
+        users: s.users, throttle: s.throttle, audit: s.audit, metrics: s.metrics,
+      }),
+    }),
   });
   await mountProvider(app, holder);
 

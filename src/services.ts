@@ -9,13 +9,20 @@ import { createUsers, type Users } from './users/users.ts';
 import { createPasswords, type Passwords } from './users/passwords.ts';
 import { createLoginThrottle, type LoginThrottle } from './security/login-throttle.ts';
 import { createAudit, type Audit } from './platform/audit.ts';
+import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { createMfa, type MfaServices } from './mfa/registry.ts';
+import type { DuoClient } from './mfa/duo/duo-client.ts';
 
 export interface Services {
   config: Config; log: Logger; db: Db; box: SecretBox; keys: SigningKeys; users: Users;
-  passwords: Passwords; throttle: LoginThrottle; audit: Audit;
+  passwords: Passwords; throttle: LoginThrottle; audit: Audit; metrics: Metrics; mfa: MfaServices;
 }
 
-export interface ServiceOptions { db?: Db; migrate?: boolean }
+export interface ServiceOptions {
+  db?: Db; migrate?: boolean;
+  /** Tests only: a Duo client (e.g. one trusting the emulator). Never selectable through config. */
+  duoClient?: DuoClient;
+}
 
 /** Opens the database (and migrates it unless told not to). `config.secret` must be resolved already. */
 export async function createServices(config: Config, log: Logger, opts: ServiceOptions = {}): Promise<Services> {
@@ -29,6 +36,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     if (applied.length) log.info({ applied }, 'database migrations applied');
   }
   const box = createSecretBox(config.secret);
+  const metrics = createMetrics(() => db.poolStats());
   return {
     config, log, db, box,
     keys: createSigningKeys(db, box),
@@ -36,5 +44,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     passwords: createPasswords(config.passwords),
     throttle: createLoginThrottle(db, config.security),
     audit: createAudit(db, log),
+    metrics,
+    mfa: createMfa(config, db, box, metrics, { duoClient: opts.duoClient }),
   };
 }

@@ -1,77 +1,28 @@
 // /interaction/:uid — Gatehouse's own screens inside oidc-provider's interaction. Each prompt oidc-provider
 // asks for (login, mfa, consent) has a renderer; POSTs finish the prompt and send the browser back to
 // the provider. These pages are never cached and never framed (see platform/security-headers.ts).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
+import { createInteractionKit, finish, sendPage, type Body, type InteractionContext, type PromptRenderer } from './context.ts';
 import type { Config } from '../config/schema.ts';
 import type { Csrf } from './csrf.ts';
 import type { PasswordCheck } from './login.ts';
 import { loginPage } from './views/login.ts';
 import { consentPage } from './views/consent.ts';
-import { messagePage } from './views/message.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
-
-export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
-/** Renders the screen for a prompt (the MFA step registers 'mfa'). */
-export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;
-  prompts?: Record<string, PromptRenderer>;
-}
-
-const UID_RE = /^[A-Za-z0-9_-]{10,64}$/;
-type Body = Record<string, unknown> | undefined;
-
-/** Finishes the current prompt and redirects back into oidc-provider. */
-export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true) {
-  const url = await provider.interactionResult(c.req.raw, c.reply.raw, result, { mergeWithLastSubmission: merge });
-  return c.reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
-}
-
-export function sendPage(reply: FastifyReply, status: number, body: string) {
-  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+  /** Registers more screens in this scope (shares its form parser) and returns their prompt renderers. */
+  extend?: (scope: FastifyInstance) => Record<string, PromptRenderer>;
 }
 
 export default async function interactionRoutes(app: FastifyInstance, d: InteractionDeps) {
   const theme = d.config.ui;
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  /** Loads the interaction bound to this browser, or answers with a clear page. */
-  async function load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
-    const { uid } = req.params;
-    const expired = () => sendPage(reply, 400, messagePage(theme, {
-      title: 'This sign-in has expired', code: 'GW_INTERACTION_EXPIRED',
-      message: 'This sign-in page has expired or was opened in a different browser.',
-      next: 'Go back to the application and sign in again.',
-    }));
-    if (!UID_RE.test(uid)) { await expired(); return undefined; }
-    try {
-      const details = await d.provider().interactionDetails(req.raw, reply.raw);
-      if (details.uid !== uid) { await expired(); return undefined; }
-      return { req, reply, details, uid };
-    } catch (err) {
-      if ((err as { name?: string }).name === 'SessionNotFound') { await expired(); return undefined; }
-      throw err;
-    }
-  }
-
-  const csrfOk = (c: InteractionContext, form: string) => {
-    if (d.csrf.verify(c.uid, form, (c.req.body as Body)?.csrf)) return true;
-    void sendPage(c.reply, 403, messagePage(theme, {
-      title: 'Please try again', code: 'GW_CSRF', message: 'This form could not be verified.',
-      next: 'Reload the page and submit it again.',
-    }));
-    return false;
-  };
-
-  const clientName = async (details: Details) => {
-    const client = await d.provider().Client.find(details.params.client_id as string);
-    return client?.clientName ?? client?.clientId;
-  };
+  const { load, csrfOk, clientName } = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
 
   const renderLogin = async (c: InteractionContext, status = 200, error?: string, username?: string) =>
     sendPage(c.reply, status, loginPage(theme, {
@@ -91,7 +42,7 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
         scopes: missing.length ? missing : String(c.details.params.scope ?? 'openid').split(' '),
       }));
     },
-    ...d.prompts,
+    ...d.extend?.(app),
   };
 
   app.get<{ Params: { uid: string } }>('/interaction/:uid', async (req, reply) => {

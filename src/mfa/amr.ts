@@ -27,9 +27,9 @@ export type SecondFactor =
 export function amrFor(second?: SecondFactor): string[] {
   const amr = new Set(['pwd']);
   if (second) {
-    amr.add('mfa');
     if (second.kind === 'totp' || second.kind === 'recovery-code' || second.kind === 'bypass-code') amr.add('otp');
     if (second.kind === 'duo') for (const v of DUO_FACTOR_AMR[second.duoFactor ?? ''] ?? []) amr.add(v);
+    amr.add('mfa');
   }
   return [...amr];
 }

@@ -13,6 +13,7 @@ export function startSweeper(s: Services, onTick?: () => Promise<void>): () => v
       await s.throttle.sweep();
       await s.audit.sweep(s.config.log.auditRetentionDays);
       await s.keys.sweep();
+      await s.mfa.challenges.sweep();
       await onTick?.();
     } catch (err) {
       s.log.warn({ err, code: 'GW_ERR_SWEEP' }, 'housekeeping failed; will retry');

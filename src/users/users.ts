@@ -5,11 +5,13 @@ import type { Db } from '../storage/db.ts';
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
   groups: string[]; duoAlias: string | null; passwordHash: string; passwordChangedAt: Date; disabled: boolean;
+  /** The factor the user completed last; pre-selected on the factor choice. */
+  preferredFactor: string | null;
 }
 export interface NewUser { username: string; name?: string; email?: string; emailVerified?: boolean; groups?: string[]; duoAlias?: string }
 
 const COLS = `id, username, name, email, email_verified AS "emailVerified", groups, duo_alias AS "duoAlias",
-  password_hash AS "passwordHash", password_changed_at AS "passwordChangedAt", disabled`;
+  password_hash AS "passwordHash", password_changed_at AS "passwordChangedAt", disabled, preferred_factor AS "preferredFactor"`;
 
 export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
@@ -37,6 +39,9 @@ export function createUsers(db: Db) {
     },
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       await db.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [id, disabled]);
+    },
+    async setPreferredFactor(id: string, factor: string): Promise<void> {
+      await db.query('UPDATE users SET preferred_factor = $2 WHERE id = $1 AND preferred_factor IS DISTINCT FROM $2', [id, factor]);
     },
     async list(): Promise<User[]> {
       return (await db.query<User>(`SELECT ${COLS} FROM users ORDER BY lower(username)`)).rows;

@@ -1,0 +1,66 @@
+// Shared plumbing of every interaction screen: loading the interaction bound to this browser, CSRF,
+// sending pages, and finishing a prompt back into oidc-provider.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { Csrf } from './csrf.ts';
+import type { Theme } from '../views/layout.ts';
+import { messagePage } from './views/message.ts';
+
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
+/** Renders the screen for a prompt (login, mfa, consent). */
+export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
+
+const UID_RE = /^[A-Za-z0-9_-]{10,64}$/;
+export type Body = Record<string, unknown> | undefined;
+
+export function sendPage(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+/** Finishes the current prompt and redirects back into oidc-provider. */
+export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true) {
+  const url = await provider.interactionResult(c.req.raw, c.reply.raw, result, { mergeWithLastSubmission: merge });
+  return c.reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
+}
+
+export function createInteractionKit(d: { theme: Theme; provider: () => Provider; csrf: Csrf }) {
+  const { theme } = d;
+  return {
+    /** Loads the interaction bound to this browser, or answers with a clear page and returns undefined. */
+    async load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
+      const { uid } = req.params;
+      const expired = () => sendPage(reply, 400, messagePage(theme, {
+        title: 'This sign-in has expired', code: 'GW_INTERACTION_EXPIRED',
+        message: 'This sign-in page has expired or was opened in a different browser.',
+        next: 'Go back to the application and sign in again.',
+      }));
+      if (!UID_RE.test(uid)) { await expired(); return undefined; }
+      try {
+        const details = await d.provider().interactionDetails(req.raw, reply.raw);
+        if (details.uid !== uid) { await expired(); return undefined; }
+        return { req, reply, details, uid };
+      } catch (err) {
+        if ((err as { name?: string }).name === 'SessionNotFound') { await expired(); return undefined; }
+        throw err;
+      }
+    },
+
+    /** True when the form carries this interaction's CSRF token; otherwise answers 403. */
+    csrfOk(c: InteractionContext, form: string): boolean {
+      if (d.csrf.verify(c.uid, form, (c.req.body as Body)?.csrf)) return true;
+      void sendPage(c.reply, 403, messagePage(theme, {
+        title: 'Please try again', code: 'GW_CSRF', message: 'This form could not be verified.',
+        next: 'Reload the page and submit it again.',
+      }));
+      return false;
+    },
+
+    async clientName(details: Details): Promise<string | undefined> {
+      const client = await d.provider().Client.find(details.params.client_id as string);
+      return client?.clientName ?? client?.clientId;
+    },
+  };
+}
+export type InteractionKit = ReturnType<typeof createInteractionKit>;

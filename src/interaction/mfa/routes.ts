@@ -1,0 +1,184 @@
+// The MFA step's HTTP side: factor choice, begin, code entry, the Duo callback, TOTP enrollment.
+// Factors (src/mfa) never see HTTP; challenges are stored per interaction and consumed once.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import type { Csrf } from '../csrf.ts';
+import type { Users, User } from '../../users/users.ts';
+import type { LoginThrottle } from '../../security/login-throttle.ts';
+import type { Audit } from '../../platform/audit.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import type { MfaServices } from '../../mfa/registry.ts';
+import type { FactorContext, MfaFactor } from '../../mfa/factor.ts';
+import { createInteractionKit, sendPage, type Body, type InteractionContext, type PromptRenderer } from '../context.ts';
+import { choicePage, codePage, type ChoiceItem } from './views.ts';
+import { failureMessage, isReason } from './reasons.ts';
+import { createOutcomeHandler } from './outcome.ts';
+import { registerEnrollment } from './enroll.ts';
+
+export interface MfaRouteDeps {
+  config: Config; issuer: string; provider: () => Provider; csrf: Csrf; mfa: MfaServices;
+  users: Users; throttle: LoginThrottle; audit: Audit; metrics: Metrics;
+}
+
+const FORM_FACTORS = new Set(['totp', 'recovery']);
+const FORM_TTL = 300;
+const REDIRECT_TTL = 600;
+
+/** Registers the routes; returns the renderer for the `mfa` prompt. */
+export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): PromptRenderer {
+  const theme = d.config.ui;
+  const kit = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
+  const handleOutcome = createOutcomeHandler(d);
+  const maxAttempts = d.config.mfa.totp.maxAttempts;
+
+  /** The signed-in (password-verified) user of this interaction, or a page saying why not. */
+  async function userOf(c: InteractionContext): Promise<User | undefined> {
+    const accountId = c.details.session?.accountId;
+    const user = accountId ? await d.users.findById(accountId) : undefined;
+    if (c.details.prompt.name !== 'mfa' || !user || user.disabled) {
+      await c.reply.code(303).redirect(`/interaction/${c.uid}`, 303);
+      return undefined;
+    }
+    return user;
+  }
+
+  const factorContext = async (c: InteractionContext, user: User): Promise<FactorContext> => {
+    const client = await d.provider().Client.find(c.details.params.client_id as string);
+    const failMode = client?.metadata()['gatehouse:duo_fail_mode'] as 'open' | 'closed' | undefined;
+    return {
+      user, interactionUid: c.uid, clientId: c.details.params.client_id as string, ip: c.req.ip, failMode,
+      callbackUrl: `${d.issuer}/interaction/${c.uid}/mfa/duo/callback`,
+    };
+  };
+
+  /** TOTP enrollment during login only when it cannot weaken another factor: no Duo, no TOTP yet. */
+  const canEnroll = async (user: User) =>
+    d.config.mfa.factors.includes('totp') && !d.config.mfa.factors.includes('duo') && !(await d.mfa.totp.isEnrolled(user.id));
+
+  async function begin(c: InteractionContext, user: User, factor: MfaFactor) {
+    const ctx = await factorContext(c, user);
+    const avail = await factor.isAvailable(ctx);
+    if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason });
+    const ch = await factor.begin(ctx);
+    if (ch.kind === 'skip') return handleOutcome(c, user, factor.id, ch.outcome);
+    if (ch.kind === 'redirect') {
+      await d.mfa.challenges.create({ id: ch.id, interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: REDIRECT_TTL });
+      // A top-level redirect: Duo's Universal Prompt must not run in a frame.
+      return c.reply.code(303).header('cache-control', 'no-store').redirect(ch.url, 303);
+    }
+    await d.mfa.challenges.create({ interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: FORM_TTL });
+    return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/${factor.id}`, 303);
+  }
+
+  /** The factor choice (or, with a single usable factor and nothing failed yet, that factor directly). */
+  const renderChoice: PromptRenderer = async (c) => {
+    const user = await userOf(c);
+    if (!user) return c.reply;
+    const q = c.req.query as Record<string, unknown>;
+    const failed = isReason(q.failed) ? q.failed : undefined;
+    const failedFactor = typeof q.factor === 'string' ? d.mfa.byId(q.factor) : undefined;
+    const ctx = await factorContext(c, user);
+    const items: ChoiceItem[] = [];
+    for (const f of d.mfa.factors) {
+      const a = await f.isAvailable(ctx);
+      if (!a.usable && a.reason === 'not_enrolled') continue; // nothing to offer, not worth a disabled button
+      items.push({ id: f.id, label: f.label, description: f.description, usable: a.usable, preferred: user.preferredFactor === f.id });
+    }
+    const enroll = await canEnroll(user);
+    const usable = items.filter((i) => i.usable);
+    if (!failed && !q.choose) {
+      if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
+      if (usable.length === 1 && !enroll) return begin(c, user, d.mfa.byId(usable[0]!.id)!);
+    }
+    if (usable.length === 0 && !enroll) {
+      await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor' });
+    }
+    return sendPage(c.reply, 200, choicePage(theme, {
+      uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), items, canEnroll: enroll,
+      error: failed ? failureMessage(failed, failedFactor?.label) : undefined,
+    }));
+  };
+
+  type UidReq = FastifyRequest<{ Params: { uid: string; factor?: string } }>;
+
+  app.post('/interaction/:uid/mfa/begin', async (req: UidReq, reply) => {
+    const c = await kit.load(req, reply);
+    if (!c || !kit.csrfOk(c, 'mfa')) return reply;
+    const user = await userOf(c);
+    if (!user) return reply;
+    const factor = d.mfa.byId(String((req.body as Body)?.factor ?? ''));
+    if (!factor) return reply.code(303).redirect(`/interaction/${c.uid}?choose=1`, 303);
+    return begin(c, user, factor);
+  });
+
+  app.get('/interaction/:uid/mfa/:factor', async (req: UidReq, reply) => {
+    const id = req.params.factor!;
+    if (!FORM_FACTORS.has(id) || !d.mfa.byId(id)) return reply.code(404).send({ error: 'not_found', code: 'GW_NOT_FOUND' });
+    const c = await kit.load(req, reply);
+    if (!c) return reply;
+    const user = await userOf(c);
+    if (!user) return reply;
+    const ch = await d.mfa.challenges.current(c.uid, id);
+    if (!ch) return begin(c, user, d.mfa.byId(id)!);
+    return sendPage(reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as 'totp', remaining: maxAttempts - ch.attempts }));
+  });
+
+  app.post('/interaction/:uid/mfa/:factor', async (req: UidReq, reply) => {
+    const id = req.params.factor!;
+    if (!FORM_FACTORS.has(id) || !d.mfa.byId(id)) return reply.code(404).send({ error: 'not_found', code: 'GW_NOT_FOUND' });
+    const c = await kit.load(req, reply);
+    if (!c || !kit.csrfOk(c, 'mfa')) return reply;
+    const user = await userOf(c);
+    if (!user) return reply;
+    const factor = d.mfa.byId(id)!;
+    const ch = await d.mfa.challenges.current(c.uid, id);
+    if (!ch) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
+    const attempt = await d.mfa.challenges.countAttempt(ch.id, maxAttempts);
+    if (attempt === undefined) {
+      await d.mfa.challenges.consume(ch.id, c.uid, id);
+      return handleOutcome(c, user, id, { ok: false, reason: 'too_many_attempts' });
+    }
+    const verdict = await d.throttle.check(user.username, req.ip);
+    if (!verdict.ok) return handleOutcome(c, user, id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
+    const code = String((req.body as Body)?.code ?? '').slice(0, 64);
+    const outcome = await factor.complete(await factorContext(c, user), ch.state, { code });
+    if (outcome.ok) {
+      // The challenge is spent by exactly one successful submission.
+      if (!(await d.mfa.challenges.consume(ch.id, c.uid, id))) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
+      await d.throttle.succeed(user.username);
+      return handleOutcome(c, user, id, outcome);
+    }
+    await d.throttle.fail(user.username, req.ip);
+    await d.audit.record({ type: `mfa.${id}`, outcome: 'failure', userId: user.id, username: user.username, clientId: c.details.params.client_id as string, ip: req.ip, factor: id, reason: outcome.reason, detail: outcome.detail });
+    d.metrics.mfa.inc({ factor: id, result: 'failure', reason: outcome.reason });
+    if (attempt >= maxAttempts) {
+      await d.mfa.challenges.consume(ch.id, c.uid, id);
+      return reply.code(303).redirect(`/interaction/${c.uid}?failed=too_many_attempts&factor=${id}`, 303);
+    }
+    return sendPage(reply, 401, codePage(theme, {
+      uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as 'totp',
+      error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.' : 'That recovery code is not valid or was already used.',
+      remaining: maxAttempts - attempt,
+    }));
+  });
+
+  app.get('/interaction/:uid/mfa/duo/callback', async (req: UidReq, reply) => {
+    const c = await kit.load(req, reply);
+    if (!c) return reply;
+    const user = await userOf(c);
+    if (!user) return reply;
+    const q = req.query as Record<string, unknown>;
+    const state = typeof q.state === 'string' && q.state.length <= 1024 ? q.state : '';
+    // Consumed before anything else: a forged, replayed, expired or other-session state ends here.
+    const stored = state ? await d.mfa.challenges.consume(state, c.uid, 'duo') : undefined;
+    if (!stored || stored.userId !== user.id) return handleOutcome(c, user, 'duo', { ok: false, reason: 'expired', detail: { problem: 'unknown or spent state' } });
+    const input: Record<string, string> = {};
+    for (const k of ['duo_code', 'code', 'error', 'error_description']) if (typeof q[k] === 'string') input[k] = (q[k] as string).slice(0, 2048);
+    const outcome = await d.mfa.byId('duo')!.complete(await factorContext(c, user), stored.state, input);
+    return handleOutcome(c, user, 'duo', outcome);
+  });
+
+  registerEnrollment(app, { ...d, kit, handleOutcome, canEnroll, userOf });
+  return renderChoice;
+}

@@ -1,0 +1,62 @@
+// The MFA screens: factor choice, code entry (TOTP, recovery), TOTP enrollment, recovery codes shown once.
+import { html, raw } from '../../views/html.ts';
+import { page, type Theme } from '../../views/layout.ts';
+
+export interface ChoiceItem { id: string; label: string; description: string; usable: boolean; preferred: boolean }
+
+export function choicePage(theme: Theme, v: { uid: string; csrf: string; items: ChoiceItem[]; error?: string; canEnroll: boolean }): string {
+  const usable = v.items.filter((i) => i.usable);
+  return page({
+    theme, title: 'Verify it\u2019s you', error: v.error,
+    body: html`<p>Choose how to confirm your sign-in.</p>
+<form method="post" action="/interaction/${v.uid}/mfa/begin">
+<input type="hidden" name="csrf" value="${v.csrf}">
+<ul class="choices">
+${v.items.map((i) => html`<li><button type="submit" name="factor" value="${i.id}" id="factor-${i.id}" class="${i.preferred ? '' : 'secondary'}" ${i.usable ? '' : 'disabled aria-disabled="true"'} ${i.preferred && i.usable ? 'autofocus' : ''}>${i.label}${i.preferred ? ' (last used)' : ''}<br><span class="muted">${i.usable ? i.description : 'Unavailable right now'}</span></button></li>`)}
+</ul>
+</form>
+${v.canEnroll ? html`<p><a href="/interaction/${v.uid}/mfa/enroll" id="enroll-totp">Set up an authenticator app</a></p>` : ''}
+${usable.length === 0 && !v.canEnroll ? html`<p id="no-factor">No verification method is available for your account right now. Contact your administrator.</p>` : ''}
+<form method="post" action="/interaction/${v.uid}/abort"><input type="hidden" name="csrf" value="${v.csrf}"><button type="submit" class="secondary" id="cancel">Cancel sign-in</button></form>`,
+  });
+}
+
+export function codePage(theme: Theme, v: { uid: string; csrf: string; factor: 'totp' | 'recovery'; error?: string; remaining?: number }): string {
+  const totp = v.factor === 'totp';
+  return page({
+    theme, title: totp ? 'Enter your code' : 'Use a recovery code', error: v.error,
+    body: html`<form method="post" action="/interaction/${v.uid}/mfa/${v.factor}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="code">${totp ? 'Code from your authenticator app' : 'Recovery code'}</label>
+<input type="text" id="code" name="code" ${totp ? raw('inputmode="numeric" pattern="[0-9]*" maxlength="6"') : raw('maxlength="20"')} autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required autofocus ${v.error ? raw('aria-describedby="error"') : ''}>
+${v.remaining !== undefined ? html`<p class="muted" id="remaining">${v.remaining} ${v.remaining === 1 ? 'try' : 'tries'} left for this attempt.</p>` : ''}
+<button type="submit" id="verify">Verify</button>
+</form>
+<p><a href="/interaction/${v.uid}?choose=1" id="use-another">Use another method</a></p>`,
+  });
+}
+
+export function enrollPage(theme: Theme, v: { uid: string; csrf: string; qrSvg: string; secret: string; error?: string }): string {
+  return page({
+    theme, title: 'Set up your authenticator app', error: v.error,
+    body: html`<ol><li>Open an authenticator app on your phone.</li><li>Scan this code, or type the key below.</li><li>Enter the 6-digit code the app shows.</li></ol>
+<div class="qr" role="img" aria-label="QR code for your authenticator app">${raw(v.qrSvg)}</div>
+<p>Key: <span class="code" id="totp-secret">${v.secret.match(/.{1,4}/g)!.join(' ')}</span></p>
+<form method="post" action="/interaction/${v.uid}/mfa/enroll" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="code">6-digit code</label>
+<input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9]*" maxlength="6" autocomplete="one-time-code" required autofocus>
+<button type="submit" id="verify">Confirm</button>
+</form>
+<p><a href="/interaction/${v.uid}?choose=1" id="use-another">Back</a></p>`,
+  });
+}
+
+export function recoveryCodesPage(theme: Theme, v: { uid: string; csrf: string; codes: string[] }): string {
+  return page({
+    theme, title: 'Save your recovery codes', notice: 'Your authenticator app is set up.',
+    body: html`<p>If you lose your phone, each of these codes lets you sign in once. Store them somewhere safe: they are shown only now.</p>
+<ul class="codes" id="recovery-codes">${v.codes.map((c) => html`<li>${c}</li>`)}</ul>
+<form method="post" action="/interaction/${v.uid}/mfa/enroll/done"><input type="hidden" name="csrf" value="${v.csrf}"><button type="submit" id="continue" autofocus>I saved them, continue</button></form>`,
+  });
+}
