@@ -8,6 +8,7 @@ import type { Services } from './services.ts';
 import requestLog, { genReqId } from './platform/request-log.ts';
 import securityHeaders from './platform/security-headers.ts';
 import health from './platform/health.ts';
+import metricsRoute from './platform/metrics-route.ts';
 import assets from './views/assets-route.ts';
 import errorHandler from './platform/error-handler.ts';
 import interactionRoutes from './interaction/routes.ts';
@@ -38,6 +39,10 @@ async function createHolder(s: Services, issuer: string): Promise<ProviderHolder
     });
     p.use(outageMiddleware(() => s.db.isUnavailable()));
     p.on('server_error', (_ctx, err) => s.log.error({ err, code: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
+    // Models emit '<kind>.saved' (stored) or '<kind>.issued' (self-contained JWT): count what was handed out.
+    for (const kind of ['access_token', 'client_credentials', 'refresh_token', 'authorization_code']) {
+      for (const ev of ['saved', 'issued']) (p as unknown as NodeJS.EventEmitter).on(`${kind}.${ev}`, () => s.metrics.issued.inc({ kind }));
+    }
     return { provider: p, callback: p.callback() };
   };
   let live = await make();
@@ -68,10 +73,13 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
 
-  await app.register(requestLog, {});
+  await app.register(requestLog, {
+    observe: (route, method, status, seconds) => s.metrics.http.observe({ route, method, status: String(status) }, seconds),
+  });
   await app.register(securityHeaders, { https: opts.issuer.startsWith('https:') });
   await app.register(errorHandler, { db: s.db, theme: config.ui });
   await app.register(health, { db: s.db, isDraining: () => app.shutdown.draining });
+  if (config.metrics.enabled) await app.register(metricsRoute, { metrics: s.metrics, token: config.metrics.token });
   await app.register(assets, { theme: config.ui });
   const csrf = createCsrf(s.box);
   await app.register(interactionRoutes, {
