@@ -1,6 +1,7 @@
 // buildApp: the whole gateway as a Fastify instance. Plugins are registered in this explicit order:
 // request log → security headers → health → assets → interaction screens → OIDC provider → errors.
 // main.ts adds only process concerns (config, listen, signals).
+import net from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
@@ -22,6 +23,20 @@ import { registerMfaRoutes } from './interaction/mfa/routes.ts';
 
 export interface BuildOptions { issuer: string }
 
+/**
+ * Graceful stop: readiness turns 503, then (after `drainDelayMs`, for load balancers to notice) the
+ * listener stops accepting; connections already accepted get a moment to send their request, and
+ * app.close() waits for in-flight requests before closing idle connections and the pool.
+ */
+export async function closeGracefully(app: App, drainDelayMs = 0): Promise<void> {
+  app.shutdown.draining = true;
+  if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
+  // net.Server.close stops accepting without http.Server.close's eager reset of not-yet-active sockets.
+  await new Promise<void>((resolve) => net.Server.prototype.close.call(app.server, () => resolve()));
+  await new Promise((r) => setTimeout(r, 250));
+  await app.close();
+}
+
 export type App = FastifyInstance & { services: Services; provider: ProviderHolder; shutdown: { draining: boolean } };
 
 /** The issuer: config.server.issuer, or http://localhost:<port> in development. */
@@ -38,7 +53,7 @@ async function createHolder(s: Services, issuer: string): Promise<ProviderHolder
       extraPrompts: [createMfaPrompt((accountId) => s.mfa.totp.isEnrolled(accountId))],
     });
     p.use(outageMiddleware(() => s.db.isUnavailable()));
-    p.on('server_error', (_ctx, err) => s.log.error({ err, code: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
+    p.on('server_error', (_ctx, err) => s.log.error({ err, event: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
     // Models emit '<kind>.saved' (stored) or '<kind>.issued' (self-contained JWT): count what was handed out.
     for (const kind of ['access_token', 'client_credentials', 'refresh_token', 'authorization_code']) {
       for (const ev of ['saved', 'issued']) (p as unknown as NodeJS.EventEmitter).on(`${kind}.${ev}`, () => s.metrics.issued.inc({ kind }));
@@ -66,7 +81,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     genReqId,
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimitBytes,
-    return503OnClosing: true,
+    // Shutdown is orchestrated in closeGracefully(): finish what was accepted rather than answer 503.
+    return503OnClosing: false,
+    forceCloseConnections: false,
   }) as unknown as App;
   const holder = await createHolder(s, opts.issuer);
   app.decorate('services', s);

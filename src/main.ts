@@ -3,7 +3,7 @@ import { loadConfig, ConfigError } from './config/load.ts';
 import { withSecret } from './config/dev-secret.ts';
 import { createLogger } from './platform/logger.ts';
 import { createServices } from './services.ts';
-import { buildApp, resolveIssuer } from './app.ts';
+import { buildApp, closeGracefully, resolveIssuer } from './app.ts';
 import { banner } from './platform/banner.ts';
 
 async function main() {
@@ -15,7 +15,7 @@ async function main() {
   }
   const { config, generated } = loaded;
   const log = createLogger(config.log.level);
-  if (generated) log.warn({ code: 'GW_DEV_SECRET' }, `development secret generated in ${config.dataDir}; set GATEHOUSE_SECRET for production`);
+  if (generated) log.warn({ event: 'GW_DEV_SECRET' }, `development secret generated in ${config.dataDir}; set GATEHOUSE_SECRET for production`);
   if (config.mode === 'development' && config.mfa.duo.failMode === 'open') log.warn('mfa.duo.failMode is open: users pass without Duo when it is unreachable');
 
   const services = await createServices(config, log);
@@ -29,10 +29,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: readiness off, finishing in-flight requests');
-    app.shutdown.draining = true;
     const deadline = setTimeout(() => { log.error('shutdown deadline passed; exiting'); process.exit(1); }, config.server.shutdownGraceMs);
     deadline.unref();
-    await app.close();
+    await closeGracefully(app);
     await services.db.close();
     log.info('stopped');
     process.exit(0);

@@ -20,7 +20,7 @@ export function createAudit(db: Db, log: Logger) {
           e.detail ? JSON.stringify(e.detail) : null]);
       } catch (err) {
         // The log line above already holds the event; a DB outage must not turn an answer into a 500.
-        log.warn({ err, code: 'GW_ERR_AUDIT_WRITE' }, 'audit event not stored');
+        log.warn({ err, event: 'GW_ERR_AUDIT_WRITE' }, 'audit event not stored');
       }
     },
     async sweep(retentionDays: number): Promise<number> {

@@ -12,15 +12,15 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { db: 
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const html = wantsHtml(req.headers.accept);
     if (isConnectionError(err) || opts.db.isUnavailable()) {
-      req.log.warn({ err: { message: err.message, code: err.code }, code: 'GW_ERR_DB_UNAVAILABLE' }, 'database unavailable');
+      req.log.warn({ err: { message: err.message, code: err.code }, event: 'GW_ERR_DB_UNAVAILABLE' }, 'database unavailable');
       reply.code(503).header('retry-after', '5').header('cache-control', 'no-store');
       return html
         ? reply.type('text/html; charset=utf-8').send(messagePage(opts.theme, { title: 'Temporarily unavailable', code: 'GW_UNAVAILABLE', message: 'The sign-in service is temporarily unavailable.', next: 'Wait a moment and try again.' }))
         : reply.send({ error: 'temporarily_unavailable', code: 'GW_UNAVAILABLE' });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err, code: 'GW_ERR_INTERNAL' }, 'request failed');
-    else req.log.info({ err: { message: err.message, code: err.code }, code: 'GW_ERR_BAD_REQUEST' }, 'bad request');
+    if (status >= 500) req.log.error({ err, event: 'GW_ERR_INTERNAL' }, 'request failed');
+    else req.log.info({ err: { message: err.message, code: err.code }, event: 'GW_ERR_BAD_REQUEST' }, 'bad request');
     reply.code(status).header('cache-control', 'no-store');
     const message = status >= 500 ? 'Something went wrong on our side.' : 'The request could not be understood.';
     const code = status >= 500 ? 'GW_INTERNAL' : 'GW_BAD_REQUEST';

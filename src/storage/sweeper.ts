@@ -16,7 +16,7 @@ export function startSweeper(s: Services, onTick?: () => Promise<void>): () => v
       await s.mfa.challenges.sweep();
       await onTick?.();
     } catch (err) {
-      s.log.warn({ err, code: 'GW_ERR_SWEEP' }, 'housekeeping failed; will retry');
+      s.log.warn({ err, event: 'GW_ERR_SWEEP' }, 'housekeeping failed; will retry');
     } finally { running = false; }
   };
   const timer = setInterval(tick, s.config.database.sweepIntervalSeconds * 1000);

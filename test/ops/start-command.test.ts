@@ -1,0 +1,34 @@
+// The container runs exactly what `npm start` runs and what these tests start: `node src/main.ts`.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startProcess } from '../helpers/process.ts';
+
+t.test('Dockerfile, package.json and tests agree on the start command', async (t) => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const cmd = /^CMD \[(.*)\]$/m.exec(dockerfile)?.[1];
+  t.equal(cmd, '"node", "src/main.ts"');
+  t.equal(pkg.scripts.start, 'node src/main.ts');
+  t.match(dockerfile, /^FROM node:24-slim AS deps$/m, 'multi-stage, Node 24 LTS slim');
+  t.match(dockerfile, /^USER node$/m, 'non-root');
+  t.match(dockerfile, /^HEALTHCHECK /m);
+  t.match(dockerfile, /^EXPOSE 8080$/m);
+  t.match(dockerfile, /npm ci --omit=dev/, 'production dependencies only');
+  t.notMatch(dockerfile, /GATEHOUSE_SECRET=|DUO_CLIENT_SECRET=|DATABASE_URL=/, 'no secrets baked in');
+});
+
+t.test('the start command boots on the embedded database, prints the next steps, stops cleanly on SIGTERM', async (t) => {
+  const p = await startProcess(t);
+  t.match(p.stdout(), /Issuer: {5}http:\/\/localhost:\d+/);
+  t.match(p.stdout(), /npx gatehouse user add/, 'tells the newcomer what to do next');
+  t.equal((await fetch(`${p.url}/readyz`)).status, 200);
+  const disco = await (await fetch(`${p.url}/.well-known/openid-configuration`)).json() as { issuer: string };
+  t.equal(disco.issuer, `http://localhost:${p.port}`);
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0, 'exit 0 after SIGTERM');
+});
+
+t.test('a broken configuration stops the start with every problem and exit 2', async (t) => {
+  await t.rejects(startProcess(t, { PORT: 'not-a-port', GATEHOUSE_MODE: 'production' }), /exited early \(2\)[\s\S]*PORT[\s\S]*GATEHOUSE_SECRET/);
+});
