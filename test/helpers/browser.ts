@@ -1,11 +1,13 @@
 // A minimal cookie-keeping HTTP "browser" for protocol tests: follows redirects by hand so tests can stop
 // at any step, and reads forms out of Gatehouse's pages.
 export class Browser {
-  cookies = new Map<string, Map<string, string>>(); // host → name → value
+  cookies = new Map<string, Map<string, string>>(); // hostname → name → value (like browsers, ports share cookies)
+  /** Where each request really goes (e.g. alternate between two instances behind one public URL). */
+  rewrite?: (u: URL) => URL;
   last?: Response;
 
   private cookieHeader(url: URL): string {
-    const jar = this.cookies.get(url.host);
+    const jar = this.cookies.get(url.hostname);
     return jar ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : '';
   }
 
@@ -15,8 +17,8 @@ export class Browser {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      let jar = this.cookies.get(url.host);
-      if (!jar) { jar = new Map(); this.cookies.set(url.host, jar); }
+      let jar = this.cookies.get(url.hostname);
+      if (!jar) { jar = new Map(); this.cookies.set(url.hostname, jar); }
       const expired = attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a) || /^\s*max-age=0/i.test(a));
       if (expired || value === '') jar.delete(name); else jar.set(name, value);
     }
@@ -24,10 +26,11 @@ export class Browser {
 
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const u = new URL(url);
+    const target = this.rewrite ? this.rewrite(new URL(u)) : u;
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader(u);
     if (cookie) headers.set('cookie', cookie);
-    const res = await fetch(u, { ...init, headers, redirect: 'manual' });
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
     this.store(u, res);
     this.last = res;
     return res;
@@ -49,6 +52,22 @@ export class Browser {
     }
     return { res, url };
   }
+
+  /**
+   * Like follow, but also submits oidc-provider's self-submitting forms (what the page's script does in a
+   * real browser), e.g. the logout of the previous account when another account signs in.
+   */
+  async followAutoPost(res: Response, base: string | URL, stop: (u: URL) => boolean = () => false): Promise<{ res: Response; url: URL }> {
+    let step = await this.follow(res, base, stop);
+    for (let i = 0; i < 5 && step.res.status === 200 && !stop(step.url); i++) {
+      const page = await step.res.clone().text();
+      if (!/document\.forms\[0\]\.submit\(\)/.test(page)) break;
+      const form = readForm(page);
+      const action = new URL(form.action, step.url);
+      step = await this.follow(await this.post(action, form.fields), action, stop);
+    }
+    return step;
+  }
 }
 
 /** The hidden inputs and action of the first form whose action matches. */
@@ -65,3 +84,34 @@ export function readForm(page: string, actionIncludes = ''): { action: string; f
 }
 
 const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+export interface RawResponse { status: number; headers: import('node:http').IncomingHttpHeaders; body: string }
+
+/**
+ * A request through node:http, which (unlike fetch) lets a test send any Host header, e.g. to prove that a
+ * spoofed Host or X-Forwarded-Host cannot change the links the gateway publishes.
+ */
+export async function rawRequest(url: string | URL, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** The value of a cookie the browser holds for the gateway (any path). */
+export function cookieValue(browser: Browser, base: string | URL, name: string): string | undefined {
+  return browser.cookies.get(new URL(base).host)?.get(name);
+}
+
+/** True when the text looks like a stack trace or leaks a source path (never acceptable in a response). */
+export function hasStackTrace(text: string): boolean {
+  return /\bat [^\n]*\((?:file:\/\/|node:|\/)[^)]*:\d+:\d+\)/.test(text) || /\.ts:\d+/.test(text) || /\bat async\b/.test(text)
+    || /node_modules/.test(text);
+}

@@ -33,6 +33,8 @@ export interface GatewayOptions {
   /** Share an existing database (e.g. a second instance). */
   databaseUrl?: string;
   port?: number;
+  /** Public URL when it differs from this instance's own (several instances behind one name). */
+  issuer?: string;
 }
 
 /** Collects every log line, so tests can assert on audit events and on the absence of secrets. */
@@ -42,7 +44,7 @@ export function captureStream(lines: string[]) {
 
 export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<Gateway> {
   const port = opts.port ?? await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = opts.issuer ?? `http://127.0.0.1:${port}`;
   const fresh = opts.databaseUrl ? undefined : await freshDb(opts.db);
   const config = loadConfig({
     env: {},
