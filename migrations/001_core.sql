@@ -45,6 +45,8 @@ CREATE TABLE signing_keys (
   retired_at   timestamptz,                             -- no longer signs
   unpublish_at timestamptz                              -- no longer in the JWKS
 );
+-- At most one current key per purpose and algorithm (the advisory lock in ensure() is the first guard).
+CREATE UNIQUE INDEX signing_keys_current ON signing_keys (purpose, alg) WHERE retired_at IS NULL;
 
 -- Failure counters shared by every instance: per account (lockout) and per IP (rate limit).
 CREATE TABLE login_throttle (

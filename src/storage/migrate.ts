@@ -19,6 +19,9 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Applies pending migrations; returns the versions applied by this call. */
 export async function migrate(db: Db, migrations = listMigrations()): Promise<number[]> {
   return db.transaction(async (q) => {
+    // The pool's statement_timeout (5 s by default) is for requests: waiting behind another instance's migration
+    // and slow DDL on big tables must not abort a start. Scoped to this transaction only.
+    await q.query('SET LOCAL statement_timeout = 0');
     await q.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);

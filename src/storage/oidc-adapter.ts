@@ -12,13 +12,21 @@ function toPayload(row: Row | undefined): AdapterPayload | undefined {
   return row.consumed ? { ...row.payload, consumed: Number(row.consumed) } : row.payload;
 }
 
+/**
+ * Seconds to store, or null for "no expiry". Only a missing value means forever: oidc-provider re-saves
+ * sessions and interactions with `exp - now`, which is 0 (or less) at the boundary and must expire.
+ */
+function expiry(expiresIn: number | undefined): number | null {
+  return typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.ceil(expiresIn) : null;
+}
+
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db) {
   return class PgAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) { this.model = model; }
 
-    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       // Grants are addressed by their own id when revoking; every other model carries grantId.
       const grantId = this.model === 'Grant' ? id : payload.grantId ?? null;
       await db.query(
@@ -27,7 +35,7 @@ export function createOidcAdapter(db: Db) {
          ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
            uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
         [this.model, id, JSON.stringify(payload), grantId, payload.uid ?? null, payload.userCode ?? null,
-          expiresIn ? Math.ceil(expiresIn) : null],
+          expiry(expiresIn)],
       );
     }
 

@@ -59,6 +59,6 @@ export async function freshDb(kind: DbKind = defaultKind, url = PG_URL ?? 'postg
 
 /** Whether PostgreSQL at the default test URL answers (the adapter contract runs on both when it does). */
 export async function pgAvailable(url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try { await c.connect(); await c.end(); return true; } catch { return false; }
 }
