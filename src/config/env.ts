@@ -1,55 +1,103 @@
 // Environment overlay: short names from the public contract, plus GATEHOUSE_<SECTION>__<KEY> for every key.
-// Any of them may be given as <NAME>_FILE instead, holding the value in a file (Docker/Kubernetes secrets).
+// Any of them may be given as <NAME>_FILE instead, holding the value in a file (Docker/Kubernetes secrets);
+// the file wins over the plain variable. An empty variable counts as unset (compose's `FOO: ${FOO:-}`).
 import { readFileSync } from 'node:fs';
+import { ConfigSchema } from './schema.ts';
+import { envPath } from './env-names.ts';
+import { listSettings, schemaAt, type Node } from './settings.ts';
+import { coerce } from './coerce.ts';
+import { didYouMean } from './suggest.ts';
+import type { Problem } from './problems.ts';
 
-/** Short variable names (DESIGN.md public contract) → config path. */
-export const ENV_ALIASES: Record<string, string[]> = {
-  PORT: ['server', 'port'],
-  HOST: ['server', 'host'],
-  ISSUER: ['server', 'issuer'],
-  DATABASE_URL: ['database', 'url'],
-  GATEHOUSE_DATA_DIR: ['dataDir'],
-  GATEHOUSE_SECRET: ['secret'],
-  GATEHOUSE_MODE: ['mode'],
-  LOG_LEVEL: ['log', 'level'],
-  DUO_CLIENT_ID: ['mfa', 'duo', 'clientId'],
-  DUO_CLIENT_SECRET: ['mfa', 'duo', 'clientSecret'],
-  DUO_API_HOST: ['mfa', 'duo', 'apiHost'],
-};
-const PREFIX = 'GATEHOUSE_';
-const RESERVED = new Set(['GATEHOUSE_CONFIG']);
+export { ENV_ALIASES, envPath } from './env-names.ts';
 
-const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** Maps a variable name to its config path, or undefined when it is not a config variable. */
-export function envPath(name: string): string[] | undefined {
-  if (ENV_ALIASES[name]) return ENV_ALIASES[name];
-  if (!name.startsWith(PREFIX) || RESERVED.has(name)) return undefined;
-  return name.slice(PREFIX.length).split('__').map(camel);
+export interface EnvEntry {
+  name: string;
+  path: string[];
+  value: unknown;
+  /** Came from a *_FILE variable: always treated as secret. */
+  fromFile: boolean;
+  secret: boolean;
 }
 
-export interface EnvEntry { name: string; path: string[]; value: string }
+/** A setting a variable can carry: a leaf or a list, never a whole section. */
+function settable(path: string[] | undefined): Node | undefined {
+  const node = path && schemaAt(ConfigSchema, path);
+  return node && node.type !== 'object' ? node : undefined;
+}
 
-/** Reads the config-relevant variables; `_FILE` variants are read from disk (errors collected). */
-export function readEnv(env: NodeJS.ProcessEnv, errors: string[]): EnvEntry[] {
-  const plain: EnvEntry[] = [];
-  const files: EnvEntry[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) continue;
-    if (name.endsWith('_FILE')) {
-      const base = name.slice(0, -'_FILE'.length);
-      const path = envPath(base);
-      if (!path) continue;
-      try {
-        files.push({ name, path, value: readFileSync(value, 'utf8').replace(/\r?\n$/, '') });
-      } catch (err) {
-        errors.push(`${name}: cannot read file ${value} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
+const pointerOf = (path: string[]) => `/${path.join('/')}`;
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'no such file',
+};
+/** Why a file could not be read, without its name: a *_FILE variable sometimes holds the secret by mistake. */
+export const readError = (err: unknown) => READ_ERRORS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'unreadable';
+
+/** Docker secrets end with a newline that is not part of the value. */
+export const readSecretFile = (file: string) => readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+
+let knownNames: string[] | undefined;
+const allEnvNames = () => (knownNames ??= listSettings().flatMap((s) => s.env));
+
+/** Classifies one variable: a plain setting, a *_FILE setting, a section or unknown GATEHOUSE_* name, or not ours. */
+function classify(name: string): { path: string[]; schema: Node; fromFile: boolean } | 'unknown' | 'section' | undefined {
+  const direct = envPath(name);
+  const directNode = settable(direct);
+  // A setting whose own name ends in _FILE (mfa.duo.caFile) is a plain variable, not a file indirection.
+  if (directNode) return { path: direct!, schema: directNode, fromFile: false };
+  if (name.endsWith('_FILE')) {
+    const base = envPath(name.slice(0, -'_FILE'.length));
+    const baseNode = settable(base);
+    if (baseNode) return { path: base!, schema: baseNode, fromFile: true };
+  }
+  if (!direct) return undefined;
+  return schemaAt(ConfigSchema, direct)?.type === 'object' ? 'section' : 'unknown';
+}
+
+/** Reads, types and checks the config variables. Problems are collected; bad values are left out. */
+export function readEnv(env: NodeJS.ProcessEnv, problems: Problem[]): EnvEntry[] {
+  const layers: [EnvEntry[], EnvEntry[]] = [[], []];
+  for (const [name, raw] of Object.entries(env)) {
+    if (raw === undefined || raw === '') continue;
+    const kind = classify(name);
+    if (kind === undefined) continue;
+    if (kind === 'section') {
+      problems.push({ env: name, text: `names a whole section; set its keys one by one (${name}__<KEY>, see docs/configuration.md)` });
       continue;
     }
-    const path = envPath(name);
-    if (path) plain.push({ name, path, value });
+    if (kind === 'unknown') {
+      problems.push({ env: name, text: `unknown setting (GATEHOUSE_* variables must name a setting; see docs/configuration.md)${didYouMean(name, allEnvNames())}` });
+      continue;
+    }
+    const pointer = pointerOf(kind.path);
+    let text = raw;
+    if (kind.fromFile) {
+      try { text = readSecretFile(raw); } catch (err) {
+        problems.push({ pointer, env: name, text: `cannot read the file it names (${readError(err)})` });
+        continue;
+      }
+    }
+    const value = coerce(kind.schema, text);
+    if (value instanceof Error) { problems.push({ pointer, env: name, text: value.message }); continue; }
+    const secret = kind.fromFile || kind.schema.secret === true;
+    layers[kind.fromFile ? 1 : 0].push({ name, path: kind.path, value, fromFile: kind.fromFile, secret });
   }
-  // *_FILE wins over the plain variable: secrets mounted as files are the production way.
-  return [...plain, ...files];
+  for (const layer of layers) reportConflicts(layer, problems);
+  return [...layers[0], ...layers[1]];
+}
+
+/** Two spellings of one setting (PORT and GATEHOUSE_SERVER__PORT) with different values: which one was meant? */
+function reportConflicts(entries: EnvEntry[], problems: Problem[]) {
+  const byPath = new Map<string, EnvEntry[]>();
+  for (const e of entries) byPath.set(pointerOf(e.path), [...(byPath.get(pointerOf(e.path)) ?? []), e]);
+  for (const [pointer, list] of byPath) {
+    const distinct = new Set(list.map((e) => JSON.stringify(e.value)));
+    if (distinct.size > 1) {
+      problems.push({
+        pointer, env: list.map((e) => e.name).sort().join(' and '),
+        text: 'set by more than one variable, to different values; keep only one',
+      });
+    }
+  }
 }

@@ -37,10 +37,46 @@ export const ClientSchema = Type.Object({
 }, { ...Strict, description: 'An OIDC client' });
 export type ClientConfig = Static<typeof ClientSchema>;
 
+const SamlAttribute = Type.Object({
+  name: Str('Attribute Name in the assertion (e.g. urn:oid:0.9.2342.19200300.100.1.3 or "email")', { minLength: 1, maxLength: 512 }),
+  friendlyName: Type.Optional(Str('FriendlyName shown alongside the Name')),
+  nameFormat: Type.Union([Type.Literal('uri'), Type.Literal('basic'), Type.Literal('unspecified')], { default: 'uri', description: 'Attribute NameFormat' }),
+  source: Type.Union(['id', 'username', 'email', 'name', 'groups', 'emailVerified'].map((v) => Type.Literal(v)), { description: 'User field the value comes from (groups is multi-valued)' }),
+}, { ...Strict, description: 'One attribute released to the SP' });
+
+export const SamlSpSchema = Type.Object({
+  entityId: Type.Optional(Str('SP entity ID. Read from the metadata when metadataFile/metadataXml is set (and must then agree).', { minLength: 1, maxLength: 1024 })),
+  name: Type.Optional(Str('Display name on the sign-in page')),
+  metadataFile: Type.Optional(Str('SP metadata XML file: entity ID, ACS and SLO endpoints, certificates')),
+  metadataXml: Type.Optional(Str('SP metadata XML, inline (instead of metadataFile)')),
+  acs: Type.Array(Type.Object({
+    url: Str('AssertionConsumerService URL (HTTP-POST binding)', { minLength: 1 }),
+    index: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Index an AuthnRequest may name instead of the URL' })),
+    isDefault: Bool('Used when the AuthnRequest names no ACS', false),
+  }, Strict), { default: [], description: 'ACS endpoints (in addition to those in the metadata)' }),
+  sloUrl: Type.Optional(Str('SingleLogoutService URL')),
+  sloResponseUrl: Type.Optional(Str('Where LogoutResponses go, when not sloUrl')),
+  sloBinding: Type.Union([Type.Literal('redirect'), Type.Literal('post')], { default: 'redirect', description: 'Binding of sloUrl' }),
+  signingCerts: Type.Array(Str('Certificate (PEM or base64 DER) the SP signs requests with; two during a rotation'), { default: [] }),
+  signingCertFiles: Type.Array(Str('File holding a signing certificate (PEM)'), { default: [] }),
+  encryptionCert: Type.Optional(Str('Certificate (PEM or base64 DER) assertions are encrypted to')),
+  encryptionCertFile: Type.Optional(Str('File holding the encryption certificate (PEM)')),
+  nameIdFormat: Type.Union(['persistent', 'emailAddress', 'transient', 'unspecified'].map((v) => Type.Literal(v)), { default: 'persistent', description: 'NameID format' }),
+  nameIdSource: Type.Union(['id', 'pairwise', 'username', 'email'].map((v) => Type.Literal(v)), { default: 'id', description: 'NameID value: user id, a per-SP pairwise id, username or email (transient ignores it)' }),
+  attributes: Type.Array(SamlAttribute, { default: [], description: 'Attributes released to the SP' }),
+  requireSignedRequests: Bool('AuthnRequests must be signed (LogoutRequests always must)', false),
+  sign: Type.Union([Type.Literal('response'), Type.Literal('assertion'), Type.Literal('both')], { default: 'both', description: 'What the IdP signs (RSA-SHA256)' }),
+  encryptAssertion: Bool('Encrypt the assertion (AES-256-GCM, key transport RSA-OAEP) to the encryption certificate', false),
+  mfa: MfaPolicy,
+  allowIdpInitiated: Bool('Allow IdP-initiated login at /saml/init?sp=<entityID>', false),
+  idpInitiatedRelayState: Type.Optional(Str('RelayState sent with IdP-initiated responses (e.g. the SP start page)', { maxLength: 1024 })),
+}, { ...Strict, description: 'A SAML service provider' });
+export type SamlSpConfig = Static<typeof SamlSpSchema>;
+
 export const ConfigSchema = Type.Object({
   mode: Type.Union([Type.Literal('development'), Type.Literal('production')], {
     default: 'development',
-    description: 'production refuses dev-only values (generated secret, http issuer). NODE_ENV=production implies it.',
+    description: 'production refuses dev-only values: a generated secret, a missing or http:// issuer (unless server.allowHttpIssuer), values starting with "dev-only". NODE_ENV=production implies it.',
   }),
   server: Type.Object({
     host: Str('Listen address', { default: '127.0.0.1' }),
@@ -94,7 +130,11 @@ export const ConfigSchema = Type.Object({
     duo: Type.Object({
       clientId: Type.Optional(Str('Duo Client ID (Integration key), 20 characters', { minLength: 20, maxLength: 20 })),
       clientSecret: Type.Optional(Str('Duo Client Secret (Secret key), 40 characters', { minLength: 40, maxLength: 40, secret: true })),
-      apiHost: Type.Optional(Str('Duo API hostname, e.g. api-XXXXXXXX.duosecurity.com (no scheme, no path)', { pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$' })),
+      // Lower case only: the SDK uses the string verbatim in `aud` and compares Duo's `iss` to it exactly.
+      apiHost: Type.Optional(Str('Duo API hostname, e.g. api-xxxxxxxx.duosecurity.com (no scheme, no path; a :port only for a test emulator)', {
+        pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$',
+        hint: 'a bare host name such as api-xxxxxxxx.duosecurity.com, in lower case, without https:// or a path',
+      })),
       failMode: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed', description: 'What happens when Duo is unreachable before the redirect' }),
       bypassPolicy: Type.Union([Type.Literal('mfa'), Type.Literal('single-factor'), Type.Literal('deny')], { default: 'single-factor', description: 'How a Duo bypass (allow without prompt) counts' }),
       usernameSource: Type.Union([Type.Literal('username'), Type.Literal('lowercase'), Type.Literal('email'), Type.Literal('alias')], { default: 'lowercase', description: 'Which value is sent to Duo as the username' }),
@@ -113,7 +153,32 @@ export const ConfigSchema = Type.Object({
   }, { ...Strict, default: {} }),
   ui: Type.Object({
     productName: Str('Product name on the pages', { default: 'Gatehouse' }),
-    primaryColor: Str('Accent colour (#rrggbb)', { default: '#1f5fbf', pattern: '^#[0-9a-fA-F]{6}$' }),
+    primaryColor: Str('Accent colour (#rrggbb)', { default: '#1f5fbf', pattern: '^#[0-9a-fA-F]{6}$', hint: 'a colour written #rrggbb, such as #1f5fbf' }),
+  }, { ...Strict, default: {} }),
+  saml: Type.Object({
+    enabled: Bool('Serve the SAML 2.0 identity provider under /saml', true),
+    entityId: Str('IdP entity ID; empty: <issuer>/saml/metadata', { default: '' }),
+    keyFile: Type.Optional(Str('IdP signing key (PEM, RSA 2048+). Unset: generated on first start and stored encrypted in the database.')),
+    certFile: Type.Optional(Str('Certificate (PEM) for keyFile')),
+    extraCertFiles: Type.Array(Str('Another signing certificate (PEM) to publish, e.g. the next one during a rotation'), { default: [] }),
+    signMetadata: Bool('Sign /saml/metadata', false),
+    metadataValidSeconds: Int('validUntil of the metadata, from the time it is served', 7 * 86400, { minimum: 3600 }),
+    keyRotationGraceSeconds: Int('How long a rotated-out IdP certificate stays in the metadata', 14 * 86400, { minimum: 0 }),
+    assertionTtlSeconds: Int('NotOnOrAfter of assertions and subject confirmations', 300, { minimum: 30, maximum: 3600 }),
+    clockSkewSeconds: Int('Clock skew tolerated in both directions', 60, { minimum: 0, maximum: 600 }),
+    requestMaxAgeSeconds: Int('How old an inbound IssueInstant may be', 300, { minimum: 30, maximum: 3600 }),
+    maxMessageBytes: Int('Largest inbound SAML message after base64 and inflate', 65536, { minimum: 4096, maximum: 1048576 }),
+    maxRelayStateBytes: Int('Longest RelayState accepted (the bindings spec says 80; many SPs send more)', 1024, { minimum: 80, maximum: 8192 }),
+    sps: Type.Array(SamlSpSchema, { default: [], description: 'Registered SAML service providers' }),
+  }, { ...Strict, default: {} }),
+  account: Type.Object({
+    enabled: Bool('Serve the self-service account portal at /account (password change, factors, sign-in history)', true),
+    mfa: Type.Union([Type.Literal('required'), Type.Literal('optional'), Type.Literal('off')], {
+      default: 'required',
+      description: 'MFA policy for signing in to the portal. Sensitive actions always ask for a second factor completed within mfa.freshSeconds.',
+    }),
+    idleTimeoutSeconds: Int('A portal session ends after this long without a request', 900, { minimum: 60, maximum: 86400 }),
+    recentSignIns: Int('How many recent sign-in events the portal lists', 20, { minimum: 1, maximum: 200 }),
   }, { ...Strict, default: {} }),
 }, { ...Strict, description: 'Gatehouse configuration' });
 

@@ -20,7 +20,7 @@ export const REDACT_PATHS = [
   'password', '*.password', 'secret', '*.secret', 'clientSecret', '*.clientSecret', '*.*.clientSecret',
   'client_secret', '*.client_secret', 'code', '*.code', 'token', '*.token', 'state', '*.state',
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
-  'config.secret', 'config.database.url', 'config.mfa.duo.clientSecret', 'config.metrics.token',
+  'config.secret', 'config.database.url', 'config.mfa.duo.clientSecret', 'config.metrics.token', 'config.oidc.clients[*].clientSecret',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
