@@ -17,7 +17,8 @@ export interface FactorContext {
 
 export type Availability =
   | { usable: true }
-  | { usable: false; reason: 'not_enrolled' | 'unavailable' };
+  // detail: why (e.g. the Duo health problem), for the audit row; never shown to the user.
+  | { usable: false; reason: 'not_enrolled' | 'unavailable'; detail?: Record<string, unknown> };
 
 export type Challenge =
   | { kind: 'form'; state: Record<string, unknown> }                         // code entry (TOTP, recovery code)

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { buildApp, type App } from '../../src/app.ts';
+import type { DuoClient } from '../../src/mfa/duo/duo-client.ts';
 import { freshDb, type DbKind } from './db.ts';
 
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   port?: number;
   /** Public URL when it differs from this instance's own (several instances behind one name). */
   issuer?: string;
+  /** A Duo client to use instead of the one built from config (tests that must bend what Duo sees). */
+  duoClient?: DuoClient;
 }
 
 /** Collects every log line, so tests can assert on audit events and on the absence of secrets. */
@@ -61,7 +64,7 @@ export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<
   });
   const logs: string[] = [];
   const log = createLogger('info', captureStream(logs));
-  const services = await createServices(config, log, { db: fresh?.db });
+  const services = await createServices(config, log, { db: fresh?.db, duoClient: opts.duoClient });
   const app = await buildApp(services, { issuer: url });
   await app.listen({ host: '127.0.0.1', port });
   let closed = false;

@@ -11,7 +11,7 @@ import type { Metrics } from '../../platform/metrics.ts';
 import type { MfaServices } from '../../mfa/registry.ts';
 import type { FactorContext, MfaFactor } from '../../mfa/factor.ts';
 import { createInteractionKit, sendPage, type Body, type InteractionContext, type PromptRenderer } from '../context.ts';
-import { choicePage, codePage, type ChoiceItem } from './views.ts';
+import { choicePage, codePage, type ChoiceItem, type CodeFactor } from './views.ts';
 import { failureMessage, isReason } from './reasons.ts';
 import { createOutcomeHandler } from './outcome.ts';
 import { registerEnrollment } from './enroll.ts';
@@ -21,7 +21,7 @@ export interface MfaRouteDeps {
   users: Users; throttle: LoginThrottle; audit: Audit; metrics: Metrics;
 }
 
-const FORM_FACTORS = new Set(['totp', 'recovery']);
+const FORM_FACTORS = new Set(['totp', 'recovery', 'bypass']);
 const FORM_TTL = 300;
 const REDIRECT_TTL = 600;
 
@@ -59,7 +59,10 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   async function begin(c: InteractionContext, user: User, factor: MfaFactor) {
     const ctx = await factorContext(c, user);
     const avail = await factor.isAvailable(ctx);
-    if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason });
+    if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
+    // A locked account starts no factor at all: no Duo push for someone who just failed at guessing codes.
+    const verdict = await d.throttle.check(user.username, c.req.ip);
+    if (!verdict.ok) return handleOutcome(c, user, factor.id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const ch = await factor.begin(ctx);
     if (ch.kind === 'skip') return handleOutcome(c, user, factor.id, ch.outcome);
     if (ch.kind === 'redirect') {
@@ -80,8 +83,10 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const failedFactor = typeof q.factor === 'string' ? d.mfa.byId(q.factor) : undefined;
     const ctx = await factorContext(c, user);
     const items: ChoiceItem[] = [];
+    const unavailable: Record<string, unknown> = {}; // why each factor is out, for the audit row below
     for (const f of d.mfa.factors) {
       const a = await f.isAvailable(ctx);
+      if (!a.usable) unavailable[f.id] = a.detail?.problem ?? a.reason;
       if (!a.usable && a.reason === 'not_enrolled') continue; // nothing to offer, not worth a disabled button
       items.push({ id: f.id, label: f.label, description: f.description, usable: a.usable, preferred: user.preferredFactor === f.id });
     }
@@ -92,7 +97,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       if (usable.length === 1 && !enroll) return begin(c, user, d.mfa.byId(usable[0]!.id)!);
     }
     if (usable.length === 0 && !enroll) {
-      await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor' });
+      await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor', detail: unavailable });
     }
     return sendPage(c.reply, 200, choicePage(theme, {
       uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), items, canEnroll: enroll,
@@ -121,7 +126,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     if (!user) return reply;
     const ch = await d.mfa.challenges.current(c.uid, id);
     if (!ch) return begin(c, user, d.mfa.byId(id)!);
-    return sendPage(reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as 'totp', remaining: maxAttempts - ch.attempts }));
+    return sendPage(reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor, remaining: maxAttempts - ch.attempts }));
   });
 
   app.post('/interaction/:uid/mfa/:factor', async (req: UidReq, reply) => {
@@ -157,8 +162,9 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       return reply.code(303).redirect(`/interaction/${c.uid}?failed=too_many_attempts&factor=${id}`, 303);
     }
     return sendPage(reply, 401, codePage(theme, {
-      uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as 'totp',
-      error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.' : 'That recovery code is not valid or was already used.',
+      uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor,
+      error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.'
+        : `That ${id === 'bypass' ? 'bypass' : 'recovery'} code is not valid or was already used.`,
       remaining: maxAttempts - attempt,
     }));
   });

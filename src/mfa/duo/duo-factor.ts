@@ -28,7 +28,7 @@ export function createDuoFactor(client: DuoClient, health: DuoHealth, s: DuoFact
     // Duo enrolls users itself inside the prompt, so it is offered to everyone while it is healthy.
     async isAvailable(ctx) {
       const h = await health.check();
-      return h.ok || failMode(ctx) === 'open' ? { usable: true } : { usable: false, reason: 'unavailable' };
+      return h.ok || failMode(ctx) === 'open' ? { usable: true } : { usable: false, reason: 'unavailable', detail: { problem: h.problem } };
     },
     async begin(ctx) {
       const h = await health.check();
