@@ -52,3 +52,25 @@ t.test('OIDC + TOTP flow: no secret in any log line', async (t) => {
     t.same(hits, [], `${name} never logged`);
   }
 });
+
+t.test('Duo flow (real SDK ↔ emulator): no Duo secret, code, state or token in any log line', async (t) => {
+  const { startDuo, toDuo, duoAnswer, openUrl } = await import('../helpers/duo.ts');
+  const { atClient, policyClient, idClaims } = await import('../helpers/mfa.ts');
+  const duo = await startDuo(t);
+  const c = policyClient('required');
+  const gw = await startGateway(t, { overrides: { ...duo.overrides({ factors: ['duo'] }), oidc: { clients: [c] } } });
+  await addUser(gw, 'dora');
+  const f = await toDuo(gw, c, 'dora');
+  const authorizeUrl = f.url.href;
+  const request = f.url.searchParams.get('request')!;
+  const callback = await duoAnswer(f, duo);
+  const done = await openUrl(f, callback);
+  t.ok(atClient(done), 'signed in through Duo');
+  const claims = await idClaims(done);
+  t.ok((claims.amr as string[]).includes('mfa'));
+  const secrets: Record<string, string> = {
+    duoClientSecret: duo.emulator.clientSecret, duoCode: callback.searchParams.get('duo_code')!,
+    duoState: callback.searchParams.get('state')!, duoRequestJwt: request, authorizeUrl,
+  };
+  for (const [name, value] of Object.entries(secrets)) t.same(gw.logs.filter((l) => l.includes(value)), [], `${name} never logged`);
+});
