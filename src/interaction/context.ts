@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Csrf } from './csrf.ts';
 import type { Theme } from '../views/layout.ts';
-import { messagePage } from './views/message.ts';
+import { expiredPage, messagePage } from './views/message.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
@@ -31,11 +31,7 @@ export function createInteractionKit(d: { theme: Theme; provider: () => Provider
     /** Loads the interaction bound to this browser, or answers with a clear page and returns undefined. */
     async load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
       const { uid } = req.params;
-      const expired = () => sendPage(reply, 400, messagePage(theme, {
-        title: 'This sign-in has expired', code: 'GW_INTERACTION_EXPIRED',
-        message: 'This sign-in page has expired or was opened in a different browser.',
-        next: 'Go back to the application and sign in again.',
-      }));
+      const expired = () => sendPage(reply, 400, expiredPage(theme));
       if (!UID_RE.test(uid)) { await expired(); return undefined; }
       try {
         const details = await d.provider().interactionDetails(req.raw, reply.raw);

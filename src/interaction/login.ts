@@ -10,12 +10,16 @@ export type PasswordResult =
 
 export interface PasswordCheckDeps { users: Users; passwords: Passwords; throttle: LoginThrottle; audit: Audit }
 
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createPasswordCheck(d: PasswordCheckDeps) {
   return async function checkPassword(username: unknown, password: unknown, ip: string, clientId?: string): Promise<PasswordResult> {
+    // No valid username holds a control character, so refusing them leaks nothing; PostgreSQL text cannot
+    // hold NUL, and the username goes into throttle keys and audit rows.
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password
-      || username.length > 128 || password.length > 1024) {
+      || username.length > 128 || password.length > 1024 || CONTROL_CHARS.test(username)) {
       return { ok: false, reason: 'malformed' };
     }
     const verdict = await d.throttle.check(username, ip);

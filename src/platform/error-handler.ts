@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../storage/db.ts';
 import { isConnectionError } from '../storage/db.ts';
-import { messagePage } from '../interaction/views/message.ts';
+import { messagePage, unavailablePage } from '../interaction/views/message.ts';
 import type { Theme } from '../views/layout.ts';
 
 export default fp(async function errorHandler(app: FastifyInstance, opts: { db: Db; theme: Theme }) {
@@ -15,7 +15,7 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { db: 
       req.log.warn({ err: { message: err.message, code: err.code }, event: 'GW_ERR_DB_UNAVAILABLE' }, 'database unavailable');
       reply.code(503).header('retry-after', '5').header('cache-control', 'no-store');
       return html
-        ? reply.type('text/html; charset=utf-8').send(messagePage(opts.theme, { title: 'Temporarily unavailable', code: 'GW_UNAVAILABLE', message: 'The sign-in service is temporarily unavailable.', next: 'Wait a moment and try again.' }))
+        ? reply.type('text/html; charset=utf-8').send(unavailablePage(opts.theme))
         : reply.send({ error: 'temporarily_unavailable', code: 'GW_UNAVAILABLE' });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -41,13 +41,19 @@ export function createLoginThrottle(db: Db, s: ThrottleSettings) {
           [acct(username), s.lockoutSeconds]);
         locked = true;
       }
+      // The first failure of a window counts too: with a limit of 1 it must lock at once. A new window
+      // (the previous one is over) starts from 1 the same way.
       await db.query(
-        `INSERT INTO login_throttle AS t (key, failures) VALUES ($1, 1)
+        `INSERT INTO login_throttle AS t (key, failures, locked_until)
+         VALUES ($1, 1, CASE WHEN 1 >= $2::int THEN now() + interval '1 minute' END)
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN t.window_start < now() - interval '1 minute' THEN 1 ELSE t.failures + 1 END,
            window_start = CASE WHEN t.window_start < now() - interval '1 minute' THEN now() ELSE t.window_start END,
-           locked_until = CASE WHEN t.window_start >= now() - interval '1 minute' AND t.failures + 1 >= $2
-                               THEN t.window_start + interval '1 minute' ELSE t.locked_until END,
+           locked_until = CASE
+             WHEN t.window_start < now() - interval '1 minute'
+               THEN CASE WHEN 1 >= $2::int THEN now() + interval '1 minute' ELSE t.locked_until END
+             WHEN t.failures + 1 >= $2::int THEN t.window_start + interval '1 minute'
+             ELSE t.locked_until END,
            updated_at = now()`, [ipKey(ip), s.ipLimitPerMinute]);
       return { delayMs: Math.min(failures * s.progressiveDelayMs, 5000), locked };
     },

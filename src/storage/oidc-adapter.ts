@@ -20,6 +20,12 @@ function expiry(expiresIn: number | undefined): number | null {
   return typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.ceil(expiresIn) : null;
 }
 
+/** Everything issued under a grant: what a detected replay revokes (oidc-provider's helpers/revoke.js set, plus the Grant). */
+const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'ClientCredentials', 'Grant'];
+
+/** PostgreSQL text cannot hold NUL; such an id cannot exist, so it is simply unknown (not a 500). */
+const impossible = (id: unknown) => typeof id !== 'string' || id.includes('\u0000') || id.length > 1024;
+
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db) {
   return class PgAdapter implements Adapter {
@@ -40,26 +46,32 @@ export function createOidcAdapter(db: Db) {
     }
 
     async find(id: string) {
+      if (impossible(id)) return undefined;
       const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`, [this.model, id]);
       return toPayload(r.rows[0]);
     }
 
     async findByUid(uid: string) {
+      if (impossible(uid)) return undefined;
       const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND uid = $2 AND ${LIVE}`, [this.model, uid]);
       return toPayload(r.rows[0]);
     }
 
     async findByUserCode(userCode: string) {
+      if (impossible(userCode)) return undefined;
       const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND user_code = $2 AND ${LIVE}`, [this.model, userCode]);
       return toPayload(r.rows[0]);
     }
 
     async destroy(id: string) {
+      if (impossible(id)) return;
       await db.query('DELETE FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
     }
 
+    /** This model's rows of the grant only: oidc-provider calls it once per model it wants revoked. */
     async revokeByGrantId(grantId: string) {
-      await db.query('DELETE FROM oidc_models WHERE grant_id = $1', [grantId]);
+      if (impossible(grantId)) return;
+      await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = $2', [grantId, this.model]);
     }
 
     /**
@@ -68,6 +80,7 @@ export function createOidcAdapter(db: Db) {
      * invalid_grant here and, as on any detected reuse, the whole grant is revoked.
      */
     async consume(id: string) {
+      if (impossible(id)) throw new errors.InvalidGrant(`${this.model} not found`);
       const r = await db.query<{ grant_id: string | null }>(
         `UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id`,
         [this.model, id],
@@ -75,7 +88,8 @@ export function createOidcAdapter(db: Db) {
       if (r.rowCount === 1) return;
       const row = await db.query<{ grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
       const grantId = row.rows[0]?.grant_id;
-      if (grantId) await this.revokeByGrantId(grantId);
+      // A replay: revoke every token of the grant (never the session or an interaction that share its id).
+      if (grantId) await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = ANY($2)', [grantId, GRANT_MODELS]);
       throw new errors.InvalidGrant(`${this.model} already consumed`);
     }
   };

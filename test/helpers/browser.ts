@@ -1,5 +1,8 @@
 // A minimal cookie-keeping HTTP "browser" for protocol tests: follows redirects by hand so tests can stop
 // at any step, and reads forms out of Gatehouse's pages.
+/** What browsers send as Accept on a navigation. */
+export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
 export class Browser {
   cookies = new Map<string, Map<string, string>>(); // hostname → name → value (like browsers, ports share cookies)
   /** Where each request really goes (e.g. alternate between two instances behind one public URL). */
@@ -37,6 +40,14 @@ export class Browser {
   }
 
   get(url: string | URL) { return this.request(url); }
+
+  /** A top-level navigation: sends the Accept header a real browser sends (HTML first). */
+  navigate(url: string | URL) { return this.request(url, { headers: { accept: BROWSER_ACCEPT } }); }
+
+  /** A form submission as a real browser makes it (HTML first). */
+  submit(url: string | URL, form: Record<string, string>) {
+    return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: BROWSER_ACCEPT } });
+  }
 
   post(url: string | URL, form: Record<string, string>) {
     return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -105,9 +116,17 @@ export async function rawRequest(url: string | URL, o: { method?: string; header
   });
 }
 
+/** The browser's cookie jar for the gateway's host (created if missing), to copy or plant cookies. */
+export function cookieJar(browser: Browser, base: string | URL): Map<string, string> {
+  const key = new URL(base).hostname;
+  let jar = browser.cookies.get(key);
+  if (!jar) { jar = new Map(); browser.cookies.set(key, jar); }
+  return jar;
+}
+
 /** The value of a cookie the browser holds for the gateway (any path). */
 export function cookieValue(browser: Browser, base: string | URL, name: string): string | undefined {
-  return browser.cookies.get(new URL(base).host)?.get(name);
+  return cookieJar(browser, base).get(name);
 }
 
 /** True when the text looks like a stack trace or leaks a source path (never acceptable in a response). */

@@ -60,3 +60,42 @@ export async function addUser(gw: Gateway, username = 'alice', password = 'corre
   const hash = await gw.services.passwords.hash(password);
   return gw.services.users.add({ username, name: 'Alice Example', email: `${username}@example.com`, emailVerified: true, groups: ['staff', 'admins'], ...extra }, hash);
 }
+
+/** A third-party client: the user must consent. */
+export const thirdPartyClient = {
+  clientId: 'partner-app', clientSecret: 'partner-app-secret-0123456789abcd', name: 'Partner App',
+  redirectUris: ['http://127.0.0.1:9998/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9998/bye'],
+  grantTypes: ['authorization_code', 'refresh_token'], firstParty: false, mfa: 'off',
+};
+
+/**
+ * A raw authorization URL for the default client, with a valid S256 challenge unless the test overrides or
+ * removes (value `undefined`) a parameter: for the negative cases openid-client would refuse to build.
+ */
+export function authorizeUrl(gw: Gateway, params: Record<string, string | undefined> = {}, clientId = confidentialClient.clientId): URL {
+  const url = new URL('/oidc/auth', gw.url);
+  const all: Record<string, string | undefined> = {
+    client_id: clientId, redirect_uri: confidentialClient.redirectUris[0], response_type: 'code', scope: 'openid',
+    state: 'st-123', nonce: 'n-123', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    ...params,
+  };
+  for (const [k, v] of Object.entries(all)) if (v !== undefined) url.searchParams.set(k, v);
+  return url;
+}
+
+/** The parameters of a redirect to the RP, from the query or (implicit-style modes) the fragment. */
+export function redirectParams(location: string | URL): URLSearchParams {
+  const u = new URL(location);
+  return u.hash.length > 1 ? new URLSearchParams(u.hash.slice(1)) : u.searchParams;
+}
+
+/**
+ * What a rejected openid-client call carried: the OAuth `error` code and the HTTP status; undefined when the
+ * call succeeded (so `t.equal(await oauthFailure(p), …)` fails loudly on an unexpected success).
+ */
+export async function oauthFailure(p: Promise<unknown>): Promise<{ error?: string; status?: number } | undefined> {
+  try { await p; return undefined; } catch (e) {
+    const err = e as { error?: string; status?: number; cause?: { status?: number } };
+    return { error: err.error, status: err.status ?? err.cause?.status };
+  }
+}

@@ -182,16 +182,35 @@ export async function adapterContract(t: Test, makeDb: MakeDb): Promise<void> {
     t.pass('destroying an unknown id resolves');
   });
 
-  t.test('revokeByGrantId removes every record of that grant (the Grant too) and no other', async (t) => {
+  t.test('revokeByGrantId removes that model\'s records of the grant and nothing else', async (t) => {
     const g1 = await seedGrant();
     const g2 = await seedGrant();
     const sessionId = newId();
     await adapter('Session').upsert(sessionId, { jti: sessionId, kind: 'Session', uid: `uid-${sessionId}`, authorizations: { 'web-app': { grantId: g1.grantId } } }, 60);
-    await adapter('AccessToken').revokeByGrantId(g1.grantId);
-    t.same(await present(g1.rows), g1.rows.map(() => false), 'every model of the revoked grant is gone, Grant row included');
+    // An interaction carries the grant id too; oidc-provider still needs it after a revocation.
+    const interactionId = newId();
+    await adapter('Interaction').upsert(interactionId, { jti: interactionId, kind: 'Interaction', grantId: g1.grantId } as never, 60);
+    // oidc-provider revokes model by model (lib/helpers/revoke.js): do the same.
+    for (const [model] of g1.rows) if (model !== 'Grant') await adapter(model).revokeByGrantId(g1.grantId);
+    t.same(await present(g1.rows), g1.rows.map(([m]) => m === 'Grant'), 'every token model of the grant is gone; the Grant row is destroyed separately');
     t.same(await present(g2.rows), g2.rows.map(() => true), 'the other grant is untouched');
     t.ok(await adapter('Session').find(sessionId), 'the session is not a grant record');
+    t.ok(await adapter('Interaction').find(interactionId), 'an interaction sharing the grant id survives');
     t.equal(await adapter('DeviceCode').findByUserCode(`UC-${g1.rows[4]![1]}`), undefined, 'secondary lookups are gone as well');
+    const g3 = await seedGrant();
+    await adapter('AccessToken').revokeByGrantId(g3.grantId);
+    t.same(await present(g3.rows), g3.rows.map(([m]) => m !== 'AccessToken'), 'one call revokes only its own model');
+  });
+
+  t.test('ids PostgreSQL cannot store (NUL, oversized) are unknown, never an error', async (t) => {
+    for (const id of ['a\u0000b', 'x'.repeat(5000)]) {
+      t.equal(await adapter('AccessToken').find(id), undefined);
+      t.equal(await adapter('Session').findByUid(id), undefined);
+      t.equal(await adapter('DeviceCode').findByUserCode(id), undefined);
+      await adapter('AccessToken').destroy(id);
+      await adapter('AccessToken').revokeByGrantId(id);
+      t.equal((await rejection(t, () => adapter('AuthorizationCode').consume(id))).error, 'invalid_grant');
+    }
   });
 
   t.test('consuming an already consumed record throws invalid_grant and revokes its grant', async (t) => {

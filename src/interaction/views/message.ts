@@ -8,3 +8,20 @@ export function messagePage(theme: Theme, v: { title: string; message: string; c
     body: html`${v.next ? html`<p>${v.next}</p>` : ''}<p class="muted">Reference code: <span class="code" id="error-code">${v.code}</span></p>`,
   });
 }
+
+/** The page for a sign-in whose interaction expired or belongs to another browser (stable code GW_INTERACTION_EXPIRED). */
+export function expiredPage(theme: Theme): string {
+  return messagePage(theme, {
+    title: 'This sign-in has expired', code: 'GW_INTERACTION_EXPIRED',
+    message: 'This sign-in page has expired or was opened in a different browser.',
+    next: 'Go back to the application and sign in again.',
+  });
+}
+
+/** The page for a database outage (served with 503 and Retry-After). */
+export function unavailablePage(theme: Theme): string {
+  return messagePage(theme, {
+    title: 'Temporarily unavailable', code: 'GW_UNAVAILABLE',
+    message: 'The sign-in service is temporarily unavailable.', next: 'Wait a moment and try again.',
+  });
+}

@@ -1,31 +1,59 @@
 // Hands the protocol endpoints to oidc-provider (a Koa app) from inside Fastify. Fastify must not read
 // the body: oidc-provider parses it itself, so this scope has a pass-through content-type parser.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { OIDC_PREFIX } from './provider.ts';
+import { unavailablePage } from '../../interaction/views/message.ts';
+import type { Theme } from '../../views/layout.ts';
 
 /** The live provider; replaced when another instance rotates the signing keys. */
 export interface ProviderHolder { current(): Provider; callback(): ReturnType<Provider['callback']> }
 
-/** Koa middleware: a 5xx caused by a database outage becomes 503 + Retry-After. */
-export function outageMiddleware(isUnavailable: () => boolean) {
+/**
+ * Koa middleware: a 5xx caused by a database outage becomes 503 + Retry-After: Gatehouse's page for a
+ * browser (the authorization and logout endpoints), the OAuth error JSON for everything else.
+ */
+export function outageMiddleware(isUnavailable: () => boolean, theme: Theme) {
   return async (ctx: { status: number; body: unknown; set(k: string, v: string): void; type: string; accepts(...t: string[]): string | false }, next: () => Promise<void>) => {
     await next();
     if (ctx.status >= 500 && isUnavailable()) {
       ctx.status = 503;
       ctx.set('retry-after', '5');
       ctx.set('cache-control', 'no-store');
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = unavailablePage(theme);
+        return;
+      }
       ctx.type = 'application/json';
       ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
     }
   };
 }
 
+/**
+ * Pins what Koa builds links from (host, scheme, client address) to the issuer. oidc-provider derives
+ * discovery endpoints, the logout form action and the resume URL from the request (ctx.href), so an
+ * unpinned Host or X-Forwarded-Host header would let anyone publish links to another host. The provider
+ * runs with `proxy = true` so that it reads these pinned values; the client address is the one Fastify
+ * computed under server.trustProxy.
+ */
+export function pinOrigin(req: FastifyRequest, issuer: string) {
+  const { host, protocol } = new URL(issuer);
+  const h = req.raw.headers;
+  h.host = host;
+  h['x-forwarded-host'] = host;
+  h['x-forwarded-proto'] = protocol.slice(0, -1);
+  h['x-forwarded-for'] = req.ip;
+  delete h.forwarded;
+}
+
 export async function mountProvider(app: FastifyInstance, holder: ProviderHolder) {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    const handler = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      pinOrigin(req, holder.current().issuer);
       reply.hijack();
       // Headers set by Fastify hooks so far (request id, security headers) are copied onto the raw response.
       for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);

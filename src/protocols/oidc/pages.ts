@@ -3,20 +3,27 @@
 import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
 import { html, raw } from '../../views/html.ts';
 import { page, type Theme } from '../../views/layout.ts';
+import { expiredPage } from '../../interaction/views/message.ts';
 
 const STABLE_CODES: Record<string, string> = {
   invalid_request: 'GW_OIDC_INVALID_REQUEST', invalid_client: 'GW_OIDC_INVALID_CLIENT',
   invalid_redirect_uri: 'GW_OIDC_REDIRECT_URI', unauthorized_client: 'GW_OIDC_UNAUTHORIZED_CLIENT',
   server_error: 'GW_OIDC_SERVER_ERROR', temporarily_unavailable: 'GW_UNAVAILABLE',
-  session_not_found: 'GW_INTERACTION_EXPIRED', invalid_request_uri: 'GW_OIDC_INVALID_REQUEST',
+  invalid_request_uri: 'GW_OIDC_INVALID_REQUEST',
 };
 
 export function createOidcPages(theme: Theme) {
   return {
-    async renderError(ctx: KoaContextWithOIDC, out: ErrorOut) {
-      const code = STABLE_CODES[out.error] ?? `GW_OIDC_${out.error.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+    async renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error?: Error) {
       ctx.type = 'html';
       ctx.set('cache-control', 'no-store');
+      // A sign-in that outlived its interaction (or was resumed in another browser) is the user's everyday
+      // "took too long" case, not a bad request from the application: same page as the interaction routes.
+      if (error?.name === 'SessionNotFound') {
+        ctx.body = expiredPage(theme);
+        return;
+      }
+      const code = STABLE_CODES[out.error] ?? `GW_OIDC_${out.error.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
       // error_description is oidc-provider's fixed wording (never a stack or an internal detail) for < 500.
       const message = (ctx.status ?? 500) >= 500 ? 'Something went wrong on our side. Please try again.' : out.error_description ?? out.error;
       ctx.body = page({

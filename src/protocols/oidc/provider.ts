@@ -12,6 +12,8 @@ import { CLAIMS, createFindAccount } from './claims.ts';
 import { toClientMetadata, EXTRA_CLIENT_METADATA } from './clients.ts';
 import { buildPolicy } from './interaction-policy.ts';
 import { createOidcPages } from './pages.ts';
+import { ownTokensOnly } from './token-access.ts';
+import { createOutboundFetch } from './outbound-fetch.ts';
 
 export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
@@ -57,8 +59,8 @@ export function createProvider(d: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: ownTokensOnly },
+      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
@@ -112,8 +114,11 @@ export function createProvider(d: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'HS256'],
     },
     conformIdTokenClaims: false,
+    fetch: createOutboundFetch(config.oidc.clients.flatMap((c) => (c.backchannelLogoutUri ? [c.backchannelLogoutUri] : []))),
   };
   const provider = new Provider(d.issuer, configuration);
-  provider.proxy = config.server.trustProxy;
+  // Always: mount.ts pins X-Forwarded-Host/Proto/For to the issuer and to the address Fastify computed
+  // under server.trustProxy, so every link follows the issuer and never a request header.
+  provider.proxy = true;
   return provider;
 }

@@ -1,0 +1,107 @@
+// The SAML endpoints (DESIGN.md public contract): /saml/metadata, /saml/sso (Redirect + POST),
+// /saml/continue (the OIDC pipeline's return), /saml/init (IdP-initiated), /saml/slo, and the static
+// auto-post script. An encapsulated plugin: its body parser (form posts only, size-capped) and error
+// handler (stable GW_SAML_* pages, never a stack) apply to these routes alone.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PATHS } from './constants.ts';
+import type { Answer, SamlContext } from './context.ts';
+import { SamlError } from './errors.ts';
+import { idpMetadataXml } from './metadata.ts';
+import { readQuery, SAML_PARAMS, type WireMessage } from './request-guard.ts';
+import { createSlo } from './slo.ts';
+import { createSso } from './sso.ts';
+import { autoPostPage, POST_SCRIPT, samlErrorPage } from './views.ts';
+
+const COOKIE = 'gh_saml';
+const COOKIE_RE = /(?:^|;\s*)gh_saml=([A-Za-z0-9_-]{43})(?:;|$)/;
+
+interface FormBody { fields: Record<string, string>; duplicate?: string }
+
+export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
+  const theme = c.s.config.ui;
+  const cfg = c.s.config.saml;
+  const sso = createSso(c);
+  const slo = createSlo(c);
+  const secure = c.issuer.startsWith('https:') ? '; Secure' : '';
+
+  // Only form posts, and only as large as the largest message allowed (base64 grows it by a third).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: Math.ceil(cfg.maxMessageBytes / 3) * 4 + cfg.maxRelayStateBytes * 3 + 4096 },
+    (_req, body, done) => {
+      const out: FormBody = { fields: {} };
+      for (const [k, v] of new URLSearchParams(body as string)) {
+        if (!SAML_PARAMS.has(k)) continue;
+        if (k in out.fields) out.duplicate = k;
+        out.fields[k] = v;
+      }
+      done(null, out);
+    });
+
+  app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    let e: SamlError;
+    if (err instanceof SamlError) e = err;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new SamlError('GW_SAML_TOO_LARGE', 'body larger than the limit');
+    else if (err.code?.startsWith('FST_ERR_CTP') || (err.statusCode && err.statusCode < 500)) e = new SamlError('GW_SAML_MALFORMED', err.code ?? err.message);
+    else throw err; // database outages and bugs: the app's handler answers 503/500 without detail
+    const level = e.http >= 500 ? 'error' : 'warn';
+    req.log[level]({ samlError: e.code, detail: e.detail }, `saml request refused: ${e.code}`);
+    return reply.code(e.http).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+      .send(samlErrorPage(theme, { code: e.code, message: e.publicMessage, requestId: req.id }));
+  });
+
+  /** The browser-binding cookie's MAC; `create` sets the cookie when the browser has none. */
+  function browserKey(req: FastifyRequest, reply: FastifyReply, create: boolean): string | undefined {
+    let value = COOKIE_RE.exec(req.headers.cookie ?? '')?.[1];
+    if (!value && create) {
+      value = randomBytes(32).toString('base64url');
+      reply.header('set-cookie', `${COOKIE}=${value}; Path=/saml; HttpOnly; SameSite=Lax; Max-Age=86400${secure}`);
+    }
+    return value ? c.s.box.mac('saml-browser', value) : undefined;
+  }
+
+  function send(reply: FastifyReply, a: Answer) {
+    reply.header('cache-control', 'no-store');
+    if (a.kind === 'redirect') return reply.code(303).redirect(a.url, 303);
+    const body = a.kind === 'post' ? autoPostPage(theme, { action: a.action, fields: a.fields, spName: a.spName }) : a.html;
+    return reply.code(a.kind === 'post' ? 200 : a.status).type('text/html; charset=utf-8').send(body);
+  }
+
+  function wireOf(req: FastifyRequest): WireMessage {
+    if (req.method === 'GET') return readQuery(req.raw.url ?? '');
+    const body = req.body as FormBody | undefined;
+    if (!body?.fields) throw new SamlError('GW_SAML_MALFORMED', 'no form body');
+    if (body.duplicate) throw new SamlError('GW_SAML_MALFORMED', `${body.duplicate} given twice`);
+    return { binding: 'post', fields: body.fields };
+  }
+
+  app.get(PATHS.metadata, async (_req, reply) => {
+    const xml = idpMetadataXml({ entityId: c.idpEntityId, issuer: c.issuer, keys: await c.keys.load(), validSeconds: cfg.metadataValidSeconds, sign: cfg.signMetadata });
+    return reply.type('application/samlmetadata+xml; charset=utf-8').header('cache-control', 'public, max-age=300')
+      .header('content-disposition', 'inline; filename="gatehouse-idp-metadata.xml"').send(xml);
+  });
+
+  app.get(PATHS.postScript, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(POST_SCRIPT));
+
+  const ssoHandler = async (req: FastifyRequest, reply: FastifyReply) => send(reply, await sso.start(wireOf(req), browserKey(req, reply, true)!));
+  app.get(PATHS.sso, ssoHandler);
+  app.post(PATHS.sso, ssoHandler);
+
+  app.get(PATHS.continue, async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const pick = (k: string) => (typeof q[k] === 'string' ? q[k] : undefined);
+    return send(reply, await sso.finish({ code: pick('code'), state: pick('state'), error: pick('error'), iss: pick('iss') }, browserKey(req, reply, false)));
+  });
+
+  app.get(PATHS.init, async (req, reply) => {
+    const sp = (req.query as Record<string, unknown>).sp;
+    if (typeof sp !== 'string' || !sp) throw new SamlError('GW_SAML_UNKNOWN_SP', 'no sp parameter');
+    return send(reply, await sso.startIdpInitiated(sp, browserKey(req, reply, true)!));
+  });
+
+  const sloHandler = async (req: FastifyRequest, reply: FastifyReply) => send(reply, await slo.handle(wireOf(req)));
+  app.get(PATHS.slo, sloHandler);
+  app.post(PATHS.slo, sloHandler);
+}

@@ -1,0 +1,116 @@
+// The SAML tables (migrations/003_saml.sql). Every piece of SAML state is here, so any instance can
+// finish what another began. One-time things (parked requests, message IDs) are taken atomically.
+import type { Db } from '../../storage/db.ts';
+
+export interface ParkedRequest {
+  id: string; spEntityId: string; acsUrl: string; requestId: string | null; relayState: string | null;
+  browserKey: string; authn: AuthnAsked;
+}
+/** What the AuthnRequest asked for, kept for when the login comes back. */
+export interface AuthnAsked { passive?: boolean; requireMfa?: boolean; reportPasswordClass?: boolean }
+
+export interface SpSession {
+  sessionUid: string; spEntityId: string; userId: string; nameId: string; nameIdFormat: string; sessionIndex: string;
+}
+
+export interface PendingSp { sp: string; nameId: string; nameIdFormat: string; sessionIndex: string }
+export interface Logout {
+  id: string; initiator: string; requestId: string; binding: 'redirect' | 'post'; relayState: string | null;
+  pending: PendingSp[]; awaiting: { sp: string; requestId: string } | null; partial: boolean;
+}
+
+const SESSION_COLS = `session_uid AS "sessionUid", sp_entity_id AS "spEntityId", user_id AS "userId", name_id AS "nameId",
+  name_id_format AS "nameIdFormat", session_index AS "sessionIndex"`;
+
+export function createSamlStore(db: Db) {
+  return {
+    async park(r: ParkedRequest, ttlSeconds: number): Promise<void> {
+      await db.query(`INSERT INTO saml_requests (id, sp_entity_id, acs_url, request_id, relay_state, browser_key, authn, expires_at)
+        VALUES ($1,$2,$3,$4,$5,$6,$7, now() + make_interval(secs => $8::int))`,
+      [r.id, r.spEntityId, r.acsUrl, r.requestId, r.relayState, r.browserKey, JSON.stringify(r.authn), ttlSeconds]);
+    },
+
+    /**
+     * Takes a parked request once, and only for the browser that parked it: the UPDATE that flips
+     * consumed_at wins, every other caller gets nothing ('mismatch' when the request is live but the
+     * browser is another, so a stolen link can neither use nor burn it).
+     */
+    async take(id: string, browserKey: string): Promise<ParkedRequest | 'mismatch' | undefined> {
+      const r = await db.query<ParkedRequest>(`UPDATE saml_requests SET consumed_at = now()
+        WHERE id = $1 AND browser_key = $2 AND consumed_at IS NULL AND expires_at > now()
+        RETURNING id, sp_entity_id AS "spEntityId", acs_url AS "acsUrl", request_id AS "requestId", relay_state AS "relayState",
+          browser_key AS "browserKey", authn`, [id, browserKey]);
+      if (r.rows[0]) return r.rows[0];
+      const live = await db.query('SELECT 1 FROM saml_requests WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()', [id]);
+      return live.rowCount > 0 ? 'mismatch' : undefined;
+    },
+
+    /** Records an inbound message ID; false when the issuer already used it (a replay). */
+    async firstUse(issuer: string, messageId: string, ttlSeconds: number): Promise<boolean> {
+      const r = await db.query(`INSERT INTO saml_seen_ids (issuer, message_id, expires_at)
+        VALUES ($1, $2, now() + make_interval(secs => $3::int)) ON CONFLICT DO NOTHING`, [issuer, messageId, ttlSeconds]);
+      return r.rowCount === 1;
+    },
+
+    /** The NameID and SessionIndex this SP already holds for this gateway session, if any. */
+    async session(sessionUid: string, spEntityId: string): Promise<SpSession | undefined> {
+      return (await db.query<SpSession>(`SELECT ${SESSION_COLS} FROM saml_sessions WHERE session_uid = $1 AND sp_entity_id = $2`,
+        [sessionUid, spEntityId])).rows[0];
+    },
+
+    async recordSession(s: SpSession, ttlSeconds: number): Promise<void> {
+      await db.query(`INSERT INTO saml_sessions (session_uid, sp_entity_id, user_id, name_id, name_id_format, session_index, expires_at)
+        VALUES ($1,$2,$3,$4,$5,$6, now() + make_interval(secs => $7::int))
+        ON CONFLICT (session_uid, sp_entity_id) DO UPDATE SET user_id = EXCLUDED.user_id, name_id = EXCLUDED.name_id,
+          name_id_format = EXCLUDED.name_id_format, session_index = EXCLUDED.session_index, expires_at = EXCLUDED.expires_at`,
+      [s.sessionUid, s.spEntityId, s.userId, s.nameId, s.nameIdFormat, s.sessionIndex, ttlSeconds]);
+    },
+
+    /** Sessions a LogoutRequest names: this SP, this NameID, and one of the SessionIndexes when given. */
+    async sessionsNamed(spEntityId: string, nameId: string, sessionIndexes: string[]): Promise<SpSession[]> {
+      return (await db.query<SpSession>(`SELECT ${SESSION_COLS} FROM saml_sessions
+        WHERE sp_entity_id = $1 AND name_id = $2 AND (cardinality($3::text[]) = 0 OR session_index = ANY($3::text[]))`,
+      [spEntityId, nameId, sessionIndexes])).rows;
+    },
+
+    async sessionsOf(sessionUid: string): Promise<SpSession[]> {
+      return (await db.query<SpSession>(`SELECT ${SESSION_COLS} FROM saml_sessions WHERE session_uid = $1 ORDER BY created_at`, [sessionUid])).rows;
+    },
+
+    async endSessions(sessionUid: string): Promise<number> {
+      return (await db.query('DELETE FROM saml_sessions WHERE session_uid = $1', [sessionUid])).rowCount;
+    },
+
+    async createLogout(l: Logout, ttlSeconds: number): Promise<void> {
+      await db.query(`INSERT INTO saml_logouts (id, initiator, request_id, binding, relay_state, pending, awaiting, partial, expires_at)
+        VALUES ($1,$2,$3,$4,$5,$6,$7,$8, now() + make_interval(secs => $9::int))`,
+      [l.id, l.initiator, l.requestId, l.binding, l.relayState, JSON.stringify(l.pending), l.awaiting ? JSON.stringify(l.awaiting) : null, l.partial, ttlSeconds]);
+    },
+
+    async logout(id: string): Promise<Logout | undefined> {
+      return (await db.query<Logout>(`SELECT id, initiator, request_id AS "requestId", binding, relay_state AS "relayState", pending, awaiting, partial
+        FROM saml_logouts WHERE id = $1 AND expires_at > now()`, [id])).rows[0];
+    },
+
+    /** Moves a logout on; `expectAwaiting` makes the step single-use (a replayed LogoutResponse changes nothing). */
+    async advanceLogout(id: string, expectAwaiting: string | null, next: Pick<Logout, 'pending' | 'awaiting' | 'partial'>): Promise<boolean> {
+      const r = await db.query(`UPDATE saml_logouts SET pending = $3, awaiting = $4, partial = $5
+        WHERE id = $1 AND (awaiting->>'requestId') IS NOT DISTINCT FROM $2`,
+      [id, expectAwaiting, JSON.stringify(next.pending), next.awaiting ? JSON.stringify(next.awaiting) : null, next.partial]);
+      return r.rowCount === 1;
+    },
+
+    async deleteLogout(id: string): Promise<void> {
+      await db.query('DELETE FROM saml_logouts WHERE id = $1', [id]);
+    },
+
+    async sweep(): Promise<number> {
+      let n = 0;
+      for (const t of ['saml_requests', 'saml_seen_ids', 'saml_sessions', 'saml_logouts']) {
+        n += (await db.query(`DELETE FROM ${t} WHERE expires_at < now()`)).rowCount;
+      }
+      return n;
+    },
+  };
+}
+export type SamlStore = ReturnType<typeof createSamlStore>;
