@@ -11,6 +11,7 @@ import { userDisableCommand, userEnableCommand, userUnlockCommand } from './comm
 import { userListCommand } from './commands/user-list.ts';
 import { keysListCommand, keysRotateCommand } from './commands/keys.ts';
 import { duoCheckCommand } from './commands/duo.ts';
+import { samlRotateKeyCommand } from './commands/saml.ts';
 import { userBypassCodeCommand, userMfaResetCommand } from './mfa-admin.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -27,4 +28,5 @@ export const COMMANDS: readonly Command[] = [
   keysRotateCommand,
   keysListCommand,
   duoCheckCommand,
+  samlRotateKeyCommand,
 ];
