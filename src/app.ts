@@ -1,5 +1,5 @@
 // buildApp: the whole gateway as a Fastify instance. Plugins are registered in this explicit order:
-// request log → security headers → health → assets → interaction screens → OIDC provider → errors.
+// request log → security headers → health → assets → interaction screens → SAML IdP → OIDC provider → errors.
 // main.ts adds only process concerns (config, listen, signals).
 import net from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -20,6 +20,9 @@ import { mountProvider, outageMiddleware, type ProviderHolder } from './protocol
 import { startSweeper } from './storage/sweeper.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
+import { createSamlIdp, type SamlIdp } from './protocols/saml/idp.ts';
+import accountPortal from './account/portal.ts';
+import { accountClient } from './account/client.ts';
 
 export interface BuildOptions { issuer: string }
 
@@ -31,10 +34,15 @@ export interface BuildOptions { issuer: string }
 export async function closeGracefully(app: App, drainDelayMs = 0): Promise<void> {
   app.shutdown.draining = true;
   if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
-  // net.Server.close stops accepting without http.Server.close's eager reset of not-yet-active sockets.
-  await new Promise<void>((resolve) => net.Server.prototype.close.call(app.server, () => resolve()));
+  // net.Server.close stops accepting without http.Server.close's eager reset of not-yet-active sockets;
+  // its callback fires once every connection has ended.
+  const drained = new Promise<void>((resolve) => net.Server.prototype.close.call(app.server, () => resolve()));
   await new Promise((r) => setTimeout(r, 250));
-  await app.close();
+  // Keep-alive clients: each connection is closed as soon as its current request is done.
+  app.server.closeIdleConnections();
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+  try { await drained; } finally { clearInterval(idle); }
+  await app.close(); // onClose hooks (Fastify tolerates the listener being closed already)
 }
 
 export type App = FastifyInstance & { services: Services; provider: ProviderHolder; shutdown: { draining: boolean } };
@@ -44,16 +52,22 @@ export function resolveIssuer(config: Config, port = config.server.port): string
   return (config.server.issuer || `http://localhost:${port}`).replace(/\/$/, '');
 }
 
-async function createHolder(s: Services, issuer: string): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
+async function createHolder(s: Services, issuer: string, saml?: SamlIdp): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
   await s.keys.ensure();
   let version = await s.keys.version();
   const make = async () => {
     const p = createProvider({
       config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load(),
       extraPrompts: [createMfaPrompt((accountId) => s.mfa.totp.isEnrolled(accountId))],
+      // Each SAML SP rides the same pipeline as an internal client (protocols/saml/bridge.ts), and so
+      // does the account portal (account/client.ts).
+      extraInternalClients: [...(saml?.internalClients ?? []), ...(s.config.account.enabled ? [accountClient(s.config, issuer, s.box)] : [])],
     });
-    p.use(outageMiddleware(() => s.db.isUnavailable()));
+    p.use(outageMiddleware(() => s.db.isUnavailable(), s.config.ui));
+    saml?.watch(p);
     p.on('server_error', (_ctx, err) => s.log.error({ err, event: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
+    // A relying party that misses a back-channel logout keeps its session: ops must see it.
+    p.on('backchannel.error', (_ctx, err, client) => s.log.warn({ err: { message: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message }, clientId: client.clientId, event: 'GW_ERR_BACKCHANNEL_LOGOUT' }, 'back-channel logout notification failed'));
     // Models emit '<kind>.saved' (stored) or '<kind>.issued' (self-contained JWT): count what was handed out.
     for (const kind of ['access_token', 'client_credentials', 'refresh_token', 'authorization_code']) {
       for (const ev of ['saved', 'issued']) (p as unknown as NodeJS.EventEmitter).on(`${kind}.${ev}`, () => s.metrics.issued.inc({ kind }));
@@ -85,7 +99,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     return503OnClosing: false,
     forceCloseConnections: false,
   }) as unknown as App;
-  const holder = await createHolder(s, opts.issuer);
+  // Built before the provider: its SPs become internal clients, and a bad SP setting stops the start here.
+  const saml = config.saml.enabled ? createSamlIdp(s, opts.issuer) : undefined;
+  const holder = await createHolder(s, opts.issuer, saml);
   app.decorate('services', s);
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
@@ -109,6 +125,14 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
       }),
     }),
   });
+  if (config.account.enabled) {
+    await app.register(accountPortal, {
+      services: s, issuer: opts.issuer, provider: () => holder.current() as Provider, https: opts.issuer.startsWith('https:'),
+      // The portal redeems its codes at the real token endpoint, in-process.
+      inject: (o) => app.inject(o),
+    });
+  }
+  if (saml) await saml.register(app, holder);
   await mountProvider(app, holder);
 
   const stopSweeper = startSweeper(s, holder.reloadIfRotated);

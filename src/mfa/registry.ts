@@ -15,12 +15,14 @@ import { createSdkDuoClient, type DuoClient } from './duo/duo-client.ts';
 import { createDuoHealth, type DuoHealth } from './duo/duo-health.ts';
 import { createDuoFactor } from './duo/duo-factor.ts';
 import { instrumentDuoClient } from './duo/duo-metrics.ts';
+import { createBypassCodes, type BypassCodes } from './bypass/bypass-codes.ts';
+import { createBypassFactor } from './bypass/bypass-factor.ts';
 
 export interface MfaServices {
-  /** Enabled factors in display order (recovery last). */
+  /** Enabled factors in display order (recovery, then the admin bypass code, last). */
   factors: MfaFactor[];
   byId(id: string): MfaFactor | undefined;
-  totp: TotpStore; recovery: RecoveryCodes; challenges: Challenges;
+  totp: TotpStore; recovery: RecoveryCodes; challenges: Challenges; bypass: BypassCodes;
   duo?: { client: DuoClient; health: DuoHealth };
 }
 
@@ -30,6 +32,7 @@ export function createMfa(config: Config, db: Db, box: SecretBox, metrics: Metri
   const totp = createTotpStore(db, box);
   const recovery = createRecoveryCodes(db, box);
   const challenges = createChallenges(db);
+  const bypass = createBypassCodes(db, box);
   let duo: MfaServices['duo'];
   const BUILDERS: Record<string, () => MfaFactor> = {
     totp: () => createTotpFactor(totp),
@@ -47,5 +50,7 @@ export function createMfa(config: Config, db: Db, box: SecretBox, metrics: Metri
   };
   const factors = config.mfa.factors.map((id) => BUILDERS[id]!());
   if (config.mfa.factors.includes('totp')) factors.push(createRecoveryFactor(recovery));
-  return { factors, byId: (id) => factors.find((f) => f.id === id), totp, recovery, challenges, duo };
+  // Always present but only offered while the user holds an admin-issued code (whatever factors are enabled).
+  factors.push(createBypassFactor(bypass));
+  return { factors, byId: (id) => factors.find((f) => f.id === id), totp, recovery, challenges, bypass, duo };
 }

@@ -11,7 +11,7 @@ label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password],input[type=email]{width:100%;padding:.6rem .7rem;font-size:1rem;border:1px solid #6b7280;border-radius:.35rem}
 button,.button{display:inline-block;margin-top:1rem;padding:.65rem 1.1rem;font-size:1rem;font-weight:600;border-radius:.35rem;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none}
 button.secondary,.button.secondary{background:#fff;color:var(--accent)}
-button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #b45309;outline-offset:2px}
 a{color:var(--accent)}
 .alert{border:1px solid #b91c1c;background:#fef2f2;color:#7f1d1d;padding:.6rem .75rem;border-radius:.35rem}
 .notice{border:1px solid #1d4ed8;background:#eff6ff;color:#1e3a8a;padding:.6rem .75rem;border-radius:.35rem}
@@ -19,6 +19,7 @@ a{color:var(--accent)}
 .choices{list-style:none;padding:0;margin:0}
 .choices li{margin:.5rem 0}
 .choices button{width:100%;text-align:left}
+.choices button .muted{color:inherit;font-weight:400}
 .qr svg{width:12rem;height:12rem}
 code,.code{font-family:ui-monospace,monospace;background:#f3f4f6;padding:.1rem .3rem;border-radius:.2rem}
 ul.codes{columns:2;font-family:ui-monospace,monospace}

@@ -26,7 +26,7 @@ t.test('the start command boots on the embedded database, prints the next steps,
   const disco = await (await fetch(`${p.url}/.well-known/openid-configuration`)).json() as { issuer: string };
   t.equal(disco.issuer, `http://localhost:${p.port}`);
   p.child.kill('SIGTERM');
-  t.equal(await p.exited, 0, 'exit 0 after SIGTERM');
+  t.equal(await p.exited, 0, `exit 0 after SIGTERM ${p.stdout().slice(-800)} ${p.stderr().slice(-500)}`);
 });
 
 t.test('a broken configuration stops the start with every problem and exit 2', async (t) => {

@@ -21,13 +21,20 @@ ${usable.length === 0 && !v.canEnroll ? html`<p id="no-factor">No verification m
   });
 }
 
-export function codePage(theme: Theme, v: { uid: string; csrf: string; factor: 'totp' | 'recovery'; error?: string; remaining?: number }): string {
+export type CodeFactor = 'totp' | 'recovery' | 'bypass';
+const CODE_TEXT: Record<CodeFactor, { title: string; label: string }> = {
+  totp: { title: 'Enter your code', label: 'Code from your authenticator app' },
+  recovery: { title: 'Use a recovery code', label: 'Recovery code' },
+  bypass: { title: 'Use a bypass code', label: 'Bypass code from your administrator' },
+};
+
+export function codePage(theme: Theme, v: { uid: string; csrf: string; factor: CodeFactor; error?: string; remaining?: number }): string {
   const totp = v.factor === 'totp';
   return page({
-    theme, title: totp ? 'Enter your code' : 'Use a recovery code', error: v.error,
+    theme, title: CODE_TEXT[v.factor].title, error: v.error,
     body: html`<form method="post" action="/interaction/${v.uid}/mfa/${v.factor}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<label for="code">${totp ? 'Code from your authenticator app' : 'Recovery code'}</label>
+<label for="code">${CODE_TEXT[v.factor].label}</label>
 <input type="text" id="code" name="code" ${totp ? raw('inputmode="numeric" pattern="[0-9]*" maxlength="6"') : raw('maxlength="20"')} autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required autofocus ${v.error ? raw('aria-describedby="error"') : ''}>
 ${v.remaining !== undefined ? html`<p class="muted" id="remaining">${v.remaining} ${v.remaining === 1 ? 'try' : 'tries'} left for this attempt.</p>` : ''}
 <button type="submit" id="verify">Verify</button>

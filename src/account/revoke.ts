@@ -1,0 +1,51 @@
+// Ending a user's gateway sessions and revoking what was issued to them, after a password change (every
+// other session) or "sign out everywhere" (all of them). oidc-provider has no "all sessions of an
+// account" API; its rows live in oidc_models (storage/oidc-adapter.ts) with the account in the payload.
+// Per session the steps of oidc-provider's end_session ("logout=yes") are taken: back-channel logout to
+// clients that registered for it, then the Session row goes.
+// https://github.com/panva/node-oidc-provider/blob/main/lib/actions/end_session.js
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Db } from '../storage/db.ts';
+
+interface Authorization { sid?: string; grantId?: string }
+/** The part of oidc-provider's Client used here (lib/models/client.js). */
+interface BackchannelClient { backchannelLogoutUri?: string; backchannelLogout(accountId: string, sid: string): Promise<void> }
+
+/** Models that carry an account and grant access: all of them are revoked. */
+const TOKEN_MODELS = ['RefreshToken', 'AccessToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'];
+
+export interface Revoked { sessions: number; tokens: number; grants: number }
+
+/**
+ * Ends the user's gateway sessions except the one with uid `keepSessionUid`, deletes every token issued
+ * to the user (refresh tokens above all; access tokens are short-lived JWTs or these rows), and the
+ * grants the kept session does not use. Back-channel logouts go out only when a provider is given.
+ */
+export async function revokeUserAccess(d: { db: Db; provider?: Provider; log: Logger }, userId: string, keepSessionUid?: string): Promise<Revoked> {
+  const keep = keepSessionUid ?? null;
+  const rows = await d.db.query<{ payload: { uid?: string; authorizations?: Record<string, Authorization> } | string }>(
+    `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`, [userId]);
+  const keptGrants: string[] = [];
+  for (const row of rows.rows) {
+    const s = typeof row.payload === 'string' ? JSON.parse(row.payload) as Exclude<typeof row.payload, string> : row.payload;
+    const authorizations = Object.entries(s.authorizations ?? {});
+    if (keep && s.uid === keep) { for (const [, a] of authorizations) if (a.grantId) keptGrants.push(a.grantId); continue; }
+    // Without a provider (the CLI) there is no one to send back-channel logouts: the rows still go.
+    for (const [clientId, a] of d.provider ? authorizations : []) {
+      const client = await d.provider!.Client.find(clientId) as BackchannelClient | undefined;
+      if (!client?.backchannelLogoutUri || !a.sid) continue;
+      // Best effort, like oidc-provider's own: a slow or failing RP must not block the change.
+      void client.backchannelLogout(userId, a.sid).catch((err: Error) =>
+        d.log.warn({ err: { message: err.message }, clientId }, 'GW_ERR_BACKCHANNEL_LOGOUT: back-channel logout failed'));
+    }
+  }
+  return d.db.transaction(async (q) => {
+    const sessions = (await q.query(`DELETE FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1 AND uid IS DISTINCT FROM $2`,
+      [userId, keep])).rowCount;
+    const tokens = (await q.query(`DELETE FROM oidc_models WHERE model = ANY($1) AND payload->>'accountId' = $2`, [TOKEN_MODELS, userId])).rowCount;
+    const grants = (await q.query(`DELETE FROM oidc_models WHERE model = 'Grant' AND payload->>'accountId' = $1 AND NOT (id = ANY($2))`,
+      [userId, keptGrants])).rowCount;
+    return { sessions, tokens, grants };
+  });
+}
