@@ -14,6 +14,7 @@ export function startSweeper(s: Services, onTick?: () => Promise<void>): () => v
       await s.audit.sweep(s.config.log.auditRetentionDays);
       await s.keys.sweep();
       await s.mfa.challenges.sweep();
+      await s.mfa.bypass.sweep();
       await onTick?.();
     } catch (err) {
       s.log.warn({ err, event: 'GW_ERR_SWEEP' }, 'housekeeping failed; will retry');

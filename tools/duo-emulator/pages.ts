@@ -16,17 +16,17 @@ function escapeHtml(s: string): string {
 }
 
 /**
- * `formActionOrigin`: the application origin the prompt form ends up at.
- * Browsers apply CSP form-action to the redirect after a form POST as well, so
- * the redirect_uri origin has to be allowed next to 'self'.
+ * `formActionOrigin`: set when the page has a form whose POST ends in a redirect to the application.
+ * Browsers apply CSP form-action to every redirect after a form POST, and that chain legitimately goes on
+ * from the application's callback to wherever it redirects next, so such pages carry no form-action at all;
+ * pages without a form get `form-action 'none'`.
  */
 function page(title: string, inner: string, formActionOrigin?: string): Page {
   const nonce = randomBytes(16).toString('base64');
-  const formAction = formActionOrigin ? `'self' ${formActionOrigin}` : "'none'";
   const csp = [
     "default-src 'none'",
     `style-src 'nonce-${nonce}'`,
-    `form-action ${formAction}`,
+    ...(formActionOrigin ? [] : ["form-action 'none'"]),
     "frame-ancestors 'none'", // the Universal Prompt refuses to be framed
     "base-uri 'none'",
   ].join('; ');

@@ -1,4 +1,4 @@
-import { html } from '../../views/html.ts';
+import { html, raw } from '../../views/html.ts';
 import { page, type Theme } from '../../views/layout.ts';
 
 export interface LoginView { uid: string; csrf: string; username?: string; error?: string; clientName?: string; notice?: string }
@@ -10,7 +10,7 @@ export function loginPage(theme: Theme, v: LoginView): string {
 <form method="post" action="/interaction/${v.uid}/login" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${v.username ?? ''}" ${v.username ? '' : 'autofocus'} ${v.error ? 'aria-describedby="error"' : ''}>
+<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${v.username ?? ''}" ${v.username ? '' : 'autofocus'} ${v.error ? raw('aria-describedby="error"') : ''}>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required ${v.username ? 'autofocus' : ''}>
 <button type="submit" id="sign-in">Sign in</button>
