@@ -11,6 +11,7 @@ import { userDisableCommand, userEnableCommand, userUnlockCommand } from './comm
 import { userListCommand } from './commands/user-list.ts';
 import { keysListCommand, keysRotateCommand } from './commands/keys.ts';
 import { duoCheckCommand } from './commands/duo.ts';
+import { userTotpImportCommand } from './commands/user-totp.ts';
 import { samlRotateKeyCommand } from './commands/saml.ts';
 import { userBypassCodeCommand, userMfaResetCommand } from './mfa-admin.ts';
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   userBypassCodeCommand,
   keysRotateCommand,
   keysListCommand,
+  userTotpImportCommand,
   duoCheckCommand,
   samlRotateKeyCommand,
 ];
