@@ -28,24 +28,46 @@ export interface BuildOptions { issuer: string }
 
 /**
  * Graceful stop: readiness turns 503, then (after `drainDelayMs`, for load balancers to notice) the
- * listener stops accepting; connections already accepted get a moment to send their request, and
- * app.close() waits for in-flight requests before closing idle connections and the pool.
+ * listener stops accepting. Every connection already accepted is served: responses from now on carry
+ * `Connection: close`, a keep-alive connection is ended once its current response is sent, and one that
+ * was accepted but has not sent its request yet gets a moment to do so. Then app.close() runs the hooks.
  */
 export async function closeGracefully(app: App, drainDelayMs = 0): Promise<void> {
   app.shutdown.draining = true;
   if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
-  // net.Server.close stops accepting without http.Server.close's eager reset of not-yet-active sockets;
-  // its callback fires once every connection has ended.
+  // net.Server.close: stop accepting, keep existing connections (http.Server.close would reset the idle
+  // ones, including those whose first request is still on the wire); its callback fires when all ended.
   const drained = new Promise<void>((resolve) => net.Server.prototype.close.call(app.server, () => resolve()));
-  await new Promise((r) => setTimeout(r, 250));
-  // Keep-alive clients: each connection is closed as soon as its current request is done.
-  app.server.closeIdleConnections();
-  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
-  try { await drained; } finally { clearInterval(idle); }
+  const started = Date.now();
+  const sweep = setInterval(() => {
+    for (const [sock, c] of app.connections) {
+      if (c.active > 0) continue;
+      if (c.served || Date.now() - started > 2000) sock.end();
+    }
+  }, 50);
+  try { await drained; } finally { clearInterval(sweep); }
   await app.close(); // onClose hooks (Fastify tolerates the listener being closed already)
 }
 
-export type App = FastifyInstance & { services: Services; provider: ProviderHolder; shutdown: { draining: boolean } };
+/** Tracks each connection's in-flight requests so shutdown can end idle keep-alive connections only. */
+function trackConnections(app: App) {
+  app.server.on('connection', (sock: net.Socket) => {
+    app.connections.set(sock, { active: 0, served: false });
+    sock.once('close', () => app.connections.delete(sock));
+  });
+  app.server.on('request', (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const c = app.connections.get(req.socket as net.Socket);
+    if (!c) return;
+    c.active++;
+    if (app.shutdown.draining && !res.headersSent) res.setHeader('connection', 'close');
+    res.once('close', () => { c.active--; c.served = true; });
+  });
+}
+
+export type App = FastifyInstance & {
+  services: Services; provider: ProviderHolder; shutdown: { draining: boolean };
+  connections: Map<net.Socket, { active: number; served: boolean }>;
+};
 
 /** The issuer: config.server.issuer, or http://localhost:<port> in development. */
 export function resolveIssuer(config: Config, port = config.server.port): string {
@@ -105,6 +127,8 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   app.decorate('services', s);
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
+  app.decorate('connections', new Map());
+  trackConnections(app);
 
   await app.register(requestLog, {
     observe: (route, method, status, seconds) => s.metrics.http.observe({ route, method, status: String(status) }, seconds),
