@@ -1,0 +1,508 @@
+// bench/REPORT.md from one run's results: machine, versions, settings, every figure, the ratios to the
+// same-run baselines and to the published peers, which targets are met, and a README section.
+import type { Measurement } from './measure.ts';
+import type { ProfileSummary } from './profile.ts';
+import type { PgInfo } from './pg.ts';
+import { fmt, median, summarize, type Summary } from './stats.ts';
+
+type Rss = { rssMiB: number; hwmMiB: number; heapUsedMiB?: number };
+export interface MemoryEntry {
+  label: string; startMs: number; startCpuS?: number; idle: Rss; afterLoad?: Rss;
+  sessions?: {
+    count: number; createMs: number; templateFromLogin: boolean; rssPer100kMiB: number; rssPer100kAfterReadMiB: number;
+    heapPer100kMiB: number; dbBytesPerSession: number; oidcModelsBytesPerSession: number; before: Rss; afterCreate: Rss; afterTouch: Rss;
+  };
+  clientsInstantiated?: { count: number; rssMiB: number; perClientKiB: number };
+}
+
+export interface Results {
+  mode: 'quick' | 'full'; startedAt: string; finishedAt?: string; seconds?: number;
+  params: Record<string, number>;
+  env: {
+    cpuModel: string; cpus: number; memGiB: number; kernel: string; node: string; openssl: string;
+    packages: Record<string, string>; git: { commit: string; dirty: number };
+    loadAvgStart: number[]; loadAvgEnd?: number[]; postgres?: PgInfo; commitLatencyMs?: { p50: number; p99: number };
+    affinity?: Record<string, string>;
+  };
+  micro: Record<string, Summary & { inFlight: number; params?: Record<string, number> }>;
+  measurements: Measurement[];
+  scenarios: Record<string, Record<string, any>>;
+  memory: Record<string, MemoryEntry>;
+  notes: string[]; failures: string[];
+  profiles: Record<string, ProfileSummary & { file: string }>;
+}
+
+/** What performance-anchors.md measured on this machine type when it was quiet (per CPU-second). */
+export const QUIET = {
+  'sign-ES256': 30_575, 'sign-RS256': 4_384, 'argon2id-verify': 210, 'samlify-assertion': 511, 'samlify-both': 307,
+  'bare-cc-keepalive': 6_004, 'bare-cc-tls': 1_889,
+  /** µs of PostgreSQL backend CPU per point read by primary key, one in flight (anchors §4.6). */
+  'pg-point-read-us': 30.5,
+} as const;
+
+/** Published peers, per vCPU (performance-anchors.md §1). */
+export const PEERS = {
+  keycloakLogin: 15, keycloakCcTls: 120, keycloakCcTlsX86: 240, keycloakRefresh: 120, zitadelJwt: 44, cloudentityCc: 1_230,
+};
+
+const runsOf = (r: Results, scenario: string, variant: string, sut?: string) =>
+  r.measurements.filter((m) => m.scenario === scenario && m.variant === variant && (!sut || m.sut === sut) && typeof m.run === 'number');
+const latencyRun = (r: Results, scenario: string, variant: string, sut: string) =>
+  r.measurements.find((m) => m.scenario === scenario && m.variant === variant && m.sut === sut && m.run === 'latency');
+const fig = (ms: Measurement[], f: (m: Measurement) => number = (m) => m.perCpuS) => summarize(ms.map(f));
+const range = (s: Summary, d = 0) => s.n ? `${fmt(s.median, d)} [${fmt(s.min, d)}–${fmt(s.max, d)}]` : '–';
+const ratio = (a: number, b: number, d = 2) => Number.isFinite(a / b) ? `${(a / b).toFixed(d)}×` : '–';
+const pctDiff = (a: number, b: number) => Number.isFinite(a / b) ? `${a >= b ? '+' : '−'}${Math.abs((a / b - 1) * 100).toFixed(0)} %` : '–';
+const ms = (x: number | undefined, d = 1) => x === undefined || !Number.isFinite(x) ? '–' : fmt(x, d);
+const mib = (x: number | undefined) => ms(x, 0);
+
+export function renderReport(r: Results): string {
+  const L: string[] = [];
+  const p = (s = '') => L.push(s);
+  const table = (head: string[], rows: (string | number)[][]) => {
+    p(`| ${head.join(' | ')} |`);
+    p(`|${head.map(() => '---').join('|')}|`);
+    for (const row of rows) p(`| ${row.join(' | ')} |`);
+    p();
+  };
+
+  // ------------------------------------------------------------------ derived figures
+  const micro = (k: string) => r.micro[k]?.median ?? NaN;
+  const bareCc = fig(runsOf(r, 'cc', 'keepalive', 'bare-op'));
+  const bareTls = fig(runsOf(r, 'tls', 'tls-per-grant', 'bare-op'));
+  // How much less work a CPU-second bought in this run than on the quiet machine of performance-anchors.md,
+  // from the same-run baseline closest to each workload: bare oidc-provider over keep-alive (HTTP + JWT
+  // work), over TLS per grant (handshakes), and argon2id (the hash).
+  const fHttp = QUIET['bare-cc-keepalive'] / bareCc.median;
+  const fTls = QUIET['bare-cc-tls'] / bareTls.median;
+  const fArgon = QUIET['argon2id-verify'] / micro('argon2id-verify');
+  const pst0 = r.scenarios.pgStatements as Record<string, { pgUsPerOp: number }> | undefined;
+  // PostgreSQL: the adapter's find as a named statement vs the anchors' point read by primary key (30–31 µs of
+  // backend CPU, one in flight, named prepared statements). Upserts are not used: oidc_models has four more
+  // indexes than the anchors' table, so its upserts cost more for reasons that are not the machine's.
+  const fPg = pst0?.['find named'] ? pst0['find named'].pgUsPerOp / QUIET['pg-point-read-us'] : NaN;
+  const allFactors = Object.entries(QUIET).filter(([k]) => r.micro[k]).map(([k, v]) => v / micro(k)).concat([fHttp, fTls, fPg]).filter(Number.isFinite);
+  /**
+   * The quiet-machine rate of an operation from its measured CPU split: the gateway's share (minus the hash,
+   * which runs in the same process) scaled by `fGw`, PostgreSQL's by fPg (fHttp when unknown), the hash by fArgon.
+   */
+  const quietRate = (ms0: Measurement[], o: { hashMs?: number; fGw?: number } = {}) => {
+    if (!ms0.length) return NaN;
+    const gwMs = median(ms0.map((m) => (m.cpuGateway * 1000) / m.completed));
+    const pgMs = median(ms0.map((m) => (m.cpuPg * 1000) / m.completed));
+    const h = o.hashMs ?? 0;
+    return 1000 / (Math.max(0, gwMs - h) / (o.fGw ?? fHttp) + pgMs / (Number.isFinite(fPg) ? fPg : fHttp) + h / fArgon);
+  };
+  const envFactor = Number.isFinite(fHttp) ? fHttp : median(allFactors);
+  const quiet = (x: number) => x * envFactor;
+  const gwCc = fig(runsOf(r, 'cc', 'keepalive', 'gw-pg'));
+  const gwCcGwOnly = fig(runsOf(r, 'cc', 'keepalive', 'gw-pg'), (m) => m.perGatewayCpuS);
+  const liteCc = fig(runsOf(r, 'cc', 'keepalive', 'gw-pglite'));
+  const nologCc = fig(runsOf(r, 'cc', 'keepalive', 'gw-pg-warnlog'));
+  const bareFastifyCc = fig(runsOf(r, 'cc', 'keepalive', 'bare-op-fastify'));
+  const pairedCc = pairedRatio(r, 'cc', 'keepalive', 'gw-pg', 'bare-op');
+  const gwTls = fig(runsOf(r, 'tls', 'tls-per-grant', 'gw-pg'));
+  const pairedTls = pairedRatio(r, 'tls', 'tls-per-grant', 'gw-pg', 'bare-op');
+  const manyRnd = fig(runsOf(r, 'many', 'random-client'));
+  const manyOne = fig(runsOf(r, 'many', 'one-client'));
+  const pairedMany = pairedRatioVariants(r, 'many', 'random-client', 'one-client');
+  const rfKa = fig(runsOf(r, 'refresh', 'keepalive'));
+  const rfTls = fig(runsOf(r, 'refresh', 'tls-per-request'));
+  const lgPwd = fig(runsOf(r, 'login', 'password', 'gw-pg'));
+  const lgCheap = fig(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg'));
+  const lgTotp = fig(runsOf(r, 'login', 'password+totp', 'gw-pg'));
+  const lgLite = fig(runsOf(r, 'login', 'password', 'gw-pglite'));
+  const samlSso = fig(runsOf(r, 'saml', 'sso-signed-in'));
+  const samlLogin = fig(runsOf(r, 'saml', 'login-password'));
+  const cpuMs = (s: Summary) => 1000 / s.median;
+  const hashMs = 1000 / micro('argon2id-verify');
+  const loginMs = cpuMs(lgPwd);
+  const nonHashMs = cpuMs(lgCheap);
+  // The cheap-hash logins (m=1 MiB t=1, ≈ 0.1 ms) run interleaved with the real ones on the same gateway:
+  // 1 − (their CPU ÷ a real login's CPU), run by run, is the hash's share without mixing in the micro baseline.
+  const cheapOverPwd = pairedRatioVariants(r, 'login', 'password', 'password-cheap-hash', 'gw-pg');
+  const hashShare = 1 - cheapOverPwd.median;
+  const hashShareMicro = hashMs / loginMs;
+  const quietLoginRate = (_perCpuS?: number) => quietRate(runsOf(r, 'login', 'password', 'gw-pg'), { hashMs });
+  const quietHashShare = (hashMs / fArgon) * quietLoginRate() / 1000;
+  const quietNonHashMs = 1000 / quietRate(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg'));
+  const quietTotpExtra = quietRate(runsOf(r, 'login', 'password', 'gw-pg'), { hashMs }) / quietRate(runsOf(r, 'login', 'password+totp', 'gw-pg'), { hashMs }) - 1;
+  const qRfKa = quietRate(runsOf(r, 'refresh', 'keepalive'));
+  const qRfTls = quietRate(runsOf(r, 'refresh', 'tls-per-request'), { fGw: fTls });
+  const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in'));
+  const totpPaired = pairedRatioVariants(r, 'login', 'password', 'password+totp', 'gw-pg'); // pwd per CPU-s ÷ totp per CPU-s = totp cost ÷ pwd cost
+  const totpExtra = totpPaired.median - 1;
+  const perOp = (ms: Measurement[], k: 'reads' | 'writes' | 'writesEffective' | 'transactions' | 'writeTransactions') =>
+    median(ms.filter((m) => m.db).map((m) => m.db![k] / m.completed));
+  const durable = (ms: Measurement[]) => perOp(ms, 'writesEffective') + perOp(ms, 'writeTransactions');
+  const pgShare = (ms: Measurement[]) => median(ms.map((m) => m.cpuPg / m.cpu));
+  const pgMsPer = (ms: Measurement[]) => median(ms.map((m) => (m.cpuPg * 1000) / m.completed));
+  const cpu0Other = median(r.measurements.filter((m) => typeof m.run === 'number').map((m) => m.cpu0Other / m.wallSeconds));
+  const gwMem = r.memory['gw-pg'];
+  const liteMem = r.memory['gw-pglite'];
+  const manyMem = r.memory['gw-many'];
+  const flood = r.scenarios.flood as { idle: Record<string, Record<string, number>>; underFlood: Record<string, Record<string, Record<string, number>>>; levels: number[]; ratePerTarget: number } | undefined;
+  const floodP99 = flood ? Math.max(...Object.values(flood.underFlood[String(flood.levels[0])] ?? {}).map((x) => x.p99 ?? NaN)) : NaN;
+  const idleP99 = flood ? Math.max(...Object.values(flood.idle).map((x) => x.p99 ?? NaN)) : NaN;
+
+  /** The explanations, with this run's numbers in them. */
+  function analysisLines(): string[] {
+    const out: string[] = [];
+    const prof = r.profiles;
+    const share = (pr: ProfileSummary | undefined, names: string[]) => pr ? pr.byCategory.filter(([n]) => names.some((x) => n.includes(x))).reduce((a, [, f]) => a + f, 0) : NaN;
+    const pst = r.scenarios.pgStatements as Record<string, { pgUsPerOp: number; clientUsPerOp: number }> | undefined;
+    const namedGain = (op: string) => pst ? 1 - pst[`${op} named`]!.pgUsPerOp / pst[`${op} unnamed`]!.pgUsPerOp : NaN;
+    const pw = runsOf(r, 'login', 'password', 'gw-pg');
+    const samlProf = Object.entries(prof).find(([k]) => k.startsWith('saml-sso'))?.[1];
+    const fnShare = (pr: ProfileSummary, name: string) => pr.topFunctions.filter(([n]) => n.startsWith(name)).reduce((a0, [, f]) => a0 + f, 0);
+    const fnSharePrefix = (pr: ProfileSummary, parts: string[]) => pr.topFunctions.filter(([n]) => parts.some((x) => n.includes(x))).reduce((a0, [, f]) => a0 + f, 0);
+    if (gwCc.n && bareCc.n) {
+      out.push(`**Client credentials, keep-alive: ${fmt((1 - pairedCc.median) * 100)} % below bare oidc-provider** (target: within 15 %), ≈ ${fmt(quiet(gwCc.median))} per core-s estimated (target 6,000). Both sign the same ES256 JWT with the same library; `
+        + 'the gap is what the gateway adds to every request: Fastify routing and its hooks, the request-log line (pino, @pinojs/redact, a synchronous write), the prom-client histogram, security headers, '
+        + 'copying Fastify\'s headers onto the hijacked response, and Koa running inside Fastify. '
+        + (bareFastifyCc.n ? `Bare oidc-provider mounted in Fastify exactly as the gateway mounts it did ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'bare-op-fastify', 'bare-op').median, 1)} vs bare (paired), so the mounting costs that much and the gateway's own additions ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg', 'bare-op-fastify').median, 1)} on top. ` : '')
+        + (nologCc.n ? `The same gateway with log level \`warn\` (no request line) did ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg-warnlog', 'gw-pg').median, 1)} per CPU-second (paired runs), so logging is only part of the gap. ` : '')
+        + (prof['cc-keepalive'] ? `Profile (main thread): oidc-provider ${fmt(share(prof['cc-keepalive'], ['oidc-provider']) * 100)} %, pino + redact + sonic-boom ${fmt(share(prof['cc-keepalive'], ['pino', 'redact', 'sonic-boom']) * 100)} %, Fastify ${fmt(share(prof['cc-keepalive'], ['fastify', 'find-my-way', 'avvio', 'light-my-request']) * 100)} %, koa ${fmt(share(prof['cc-keepalive'], ['koa']) * 100)} %, Node's HTTP and stream internals the rest. ` : '')
+        + (prof['cc-keepalive'] ? `One avoidable cost stands out: \`clientFormat\` in src/protocols/oidc/provider.ts calls oidc-provider's \`client.metadata()\` on every token, which rebuilds the whole metadata object by snake-casing every key and scanning the recognised-metadata list (snake_case + map_keys self time alone: ${fmt(fnSharePrefix(prof['cc-keepalive'], ['snake_case.js', 'map_keys.js']) * 100, 1)} % of the main thread; about 4 % inclusive in a separate profile comparison). ` : '')
+        + '**Changes:** (1) src/protocols/oidc/provider.ts (and every other hot `metadata()` caller: loadExistingGrant, the MFA prompt, the consent renderer): read the gatehouse:* fields once per client instance through a `WeakMap<Client, …>` (static clients are kept for good, so the cache never goes stale); '
+        + '(2) src/platform/request-log.ts: log successful token-endpoint and health requests at `debug` (keep errors and every interaction step at `info`) or sample them, and run `redactUrl` only when there is a query string; '
+        + '(3) with both done, profile again: the rest of the gap is spread thin (more allocations and GC, header copying onto the hijacked response, URL parsing in `pinOrigin`).');
+    }
+    if (manyRnd.n) out.push(`**20,000 clients:** ${pctDiff(pairedMany.median, 1)} vs one client on the same gateway, ≈ ${fmt(quiet(manyRnd.median))} estimated (target 4,000). Config clients are static: oidc-provider instantiates each on first use and keeps it (its \`staticClients\` map, no LRU), so the 100-entry LRU that cost −31 % in the anchors applies only to adapter-stored clients. The price is paid once per client (first use: ${fmt(r.scenarios.many?.coldPerCpuS ?? NaN)} grants per CPU-s) and in memory: ${manyMem ? `${fmt(manyMem.idle.rssMiB)} MiB idle with 20,000 clients configured (vs ${fmt(gwMem?.idle.rssMiB ?? NaN)} MiB), ${fmt(manyMem.clientsInstantiated?.rssMiB ?? NaN)} MiB once all were used (${fmt(manyMem.clientsInstantiated?.perClientKiB ?? NaN, 1)} KiB per instantiated client)` : 'see Memory'}. No throughput change needed while clients come from config; for tens of thousands of clients, budget that memory or keep rarely used clients in the database behind a larger cache than oidc-provider's fixed 100.`);
+    if (gwTls.n) out.push(`**TLS per grant:** ${pctDiff(pairedTls.median, 1)} vs bare oidc-provider on the same P-256 certificate (the handshake dominates both), ≈ ${fmt(gwTls.median * fTls)} estimated vs 1,400. Keep an ECDSA P-256 certificate wherever TLS terminates; an RSA-2048 one roughly halves this (anchors §4.5).`);
+    if (rfKa.n) {
+      const rm = runsOf(r, 'refresh', 'keepalive');
+      out.push(`**Refresh with rotation:** ≈ ${fmt(qRfKa)} per core-s estimated keep-alive${rfTls.n ? `, ≈ ${fmt(qRfTls)} with a new TLS connection per request` : ''} (target 1,000); PostgreSQL is ${fmt(pgShare(rm) * 100)} % of the SUT's CPU. `
+        + `Each refresh makes ${fmt(durable(rm), 1)} durable commits (G8 wants ≤ 2) and ${fmt(perOp(rm, 'reads'), 1)} reads, each its own autocommit round trip: ${statementList(rm)}. `
+        + '**Change (src/storage/oidc-adapter.ts, src/storage/db.ts):** named prepared statements for the adapter\'s statements'
+        + (pst ? ` (same run: −${fmt(namedGain('upsert') * 100)} % PostgreSQL CPU per upsert, −${fmt(namedGain('find') * 100)} % per find)` : '')
+        + '; and issue JWT access tokens on the refresh grant for the API resource (no AccessToken row: one write fewer).');
+    }
+    if (lgPwd.n) out.push(`**Password login:** ${fmt(lgPwd.median, 1)} per SUT CPU-s measured, ≈ ${fmt(quietLoginRate(lgPwd.median))} estimated (target 100). The hash is ${fmt(hashShare * 100)} % of the login's CPU measured (≈ ${fmt(quietHashShare * 100)} % quiet; target ≥ 60 %): `
+      + `the non-hash part is ${fmt(nonHashMs, 1)} ms here (≈ ${fmt(quietNonHashMs, 1)} ms quiet, G4 wants ≤ 3 ms), over 5 HTTP exchanges with ${fmt(perOp(pw, 'reads'), 0)} reads and ${fmt(durable(pw), 0)} durable commits (G8 wants ≤ 4), PostgreSQL ${fmt(pgMsPer(pw), 1)} ms of it. `
+      + 'oidc-provider saves the Interaction at every step and the Session, Grant, code and opaque access token separately; the login adds an audit row and a throttle DELETE. '
+      + '**Changes, by expected gain:** (1) named prepared statements in the adapter (above); (2) a `Db.batch`/transaction used by the login POST for the throttle reset + audit row + interaction save, so one request is one commit; '
+      + '(3) skip the `login_throttle` DELETE when the throttle check (which already reads the row) found no failures; (4) issue the code-flow access token as a JWT when the client does not need userinfo with an opaque token.');
+    if (Number.isFinite(totpExtra)) {
+      const to = runsOf(r, 'login', 'password+totp', 'gw-pg');
+      out.push(`**TOTP adds ${fmt(totpExtra * 100)} % CPU to a login** (target ≤ 5 %). The TOTP check costs microseconds; the extra is the flow around it: ${fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP requests instead of 5 (factor choice page, begin, code form, code POST, resume), `
+        + `${fmt(perOp(to, 'reads'), 0)} reads and ${fmt(durable(to), 0)} durable commits instead of ${fmt(perOp(pw, 'reads'), 0)} and ${fmt(durable(pw), 0)}. `
+        + '**Change (src/interaction/mfa/routes.ts):** when the user\'s preferred (or only code-type) factor is TOTP, render the code form directly on the `mfa` prompt instead of a choice page and a begin redirect (−3 requests); keep the challenge in the interaction\'s own payload instead of `mfa_challenges` (it is already single-use and bound to the interaction); '
+        + 'read the user, the TOTP row and the factor availability once per request instead of in each helper (SELECT users ×8 and mfa_totp ×4 per login today).');
+    }
+    const over = flood && flood.levels.length > 1 ? flood.underFlood[String(flood.levels[flood.levels.length - 1])] : undefined;
+    const overP99 = over ? Math.max(...Object.values(over).map((x) => x.p99 ?? NaN)) : NaN;
+    const overP50 = over ? Math.max(...Object.values(over).map((x) => x.p50 ?? NaN)) : NaN;
+    if (Number.isFinite(floodP99)) out.push(`**Login flood:** p99 ${fmt(floodP99)} ms for token/JWKS/health with logins saturating the one-slot hashing pool, against ${fmt(idleP99)} ms for the same probe on the idle gateway in this run (target 20 ms)${over ? `; with ${flood!.levels[flood!.levels.length - 1]} logins in flight (an overload) p50 ${fmt(overP50)} ms and p99 ${fmt(overP99)} ms` : ''}. On one core the argon2 thread and the event loop share the CPU, and the non-hash part of each login runs on the event loop ahead of the probe. `
+      + (idleP99 > 20 ? 'This machine\'s idle floor is already above the target, so the absolute figure cannot be judged here; the increase is the number to watch. ' : '')
+      + '**Change:** admission control on `POST /interaction/:uid/login` (a bounded queue in front of the password check, 503 + Retry-After when full), and on multi-core hosts a hashing pool of cores − 1 so a core is left for the event loop.');
+    if (samlSso.n) out.push(`**SAML SSO:** ${fmt(samlSso.median, 1)} signed-in round trips per SUT CPU-s, ≈ ${fmt(qSaml)} estimated (G6: ≥ 300); bare samlify build + sign alone does ${fmt(micro('samlify-both'))} per CPU-s here, so the rest of the round trip (parsing and checking the AuthnRequest, the internal OIDC authorize and code exchange over ${fmt(median(runsOf(r, 'saml', 'sso-signed-in').map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP exchanges, ${fmt(durable(runsOf(r, 'saml', 'sso-signed-in')), 0)} durable commits and ${fmt(perOp(runsOf(r, 'saml', 'sso-signed-in'), 'reads'), 0)} reads) costs ${fmt((1000 / samlSso.median - 1000 / micro('samlify-both')), 1)} ms of the ${fmt(1000 / samlSso.median, 1)} ms`
+      + (samlProf ? `. In the profile of the main thread, XML handling (xpath, @xmldom/xmldom, samlify, xml-crypto) is ${fmt(share(samlProf, ['xpath', 'xmldom', 'samlify', 'xml-crypto']) * 100)} %, of which re-parsing XPath expressions (\`XPathParser.parse\`) ${fmt(fnShare(samlProf, 'XPathParser.parse') * 100, 1)} %; `
+        + `every response asks the database whether the IdP key set changed (${fmt(statementPer(runsOf(r, 'saml', 'sso-signed-in'), 'SELECT signing_keys'), 1)} SELECT signing_keys per round trip, idp-keys.ts \`version()\`), and the samlify entities built per message parse the certificate and export the key again (\`X509Certificate\` + \`export\` ${fmt((fnShare(samlProf, 'X509Certificate') + fnShare(samlProf, 'export')) * 100, 1)} %)` : '')
+      + '. **Changes (src/protocols/saml/):** check the IdP key version on the sweeper\'s timer (as app.ts does for the OIDC keys with `reloadIfRotated`) instead of per response, and reuse the IdP entity per SP and key version; the same storage changes as for logins (named statements; one transaction per request for saml_requests / saml_seen_ids / saml_sessions / audit); and sign only the assertion for SPs that accept it (samlify: ' + `${fmt(micro('samlify-assertion'))} vs ${fmt(micro('samlify-both'))} per CPU-s here).`);
+    if (gwMem) out.push(`**Memory:** ${fmt(gwMem.idle.rssMiB)} MiB idle RSS (G7: ≤ 150 MB; bare oidc-provider ${fmt(r.memory['bare-op']?.idle.rssMiB ?? NaN)} MiB), ${fmt(gwMem.afterLoad?.rssMiB ?? NaN)} MiB after the load (peak ${fmt(gwMem.afterLoad?.hwmMiB ?? NaN)}): V8 grows its heap and argon2 maps 19 MiB per hash in flight. `
+      + (gwMem.sessions ? `Sessions live in PostgreSQL (${fmt(gwMem.sessions.dbBytesPerSession)} bytes each): after writing and reading back ${fmt(gwMem.sessions.count)} of them the live heap moved ${fmt(gwMem.sessions.heapPer100kMiB, 1)} MiB per 100,000 and RSS ${fmt(gwMem.sessions.rssPer100kAfterReadMiB)} MiB per 100,000 (allocator growth during the bulk writes, not retained state). ` : '')
+      + (liteMem?.sessions ? `PGlite keeps its pages in the process: ${fmt(liteMem.sessions.rssPer100kAfterReadMiB)} MiB of RSS per 100,000 sessions (from ${fmt(liteMem.sessions.count)}), so PGlite is for development and small installations, as documented. ` : '')
+      + '**Change if the idle figure matters:** load the SAML stack (samlify, xml-crypto, the XSD validator) only when `saml.sps` is not empty, and set `--max-semi-space-size` in the container\'s NODE_OPTIONS.');
+    return out;
+  }
+
+  // ------------------------------------------------------------------ header
+  p('# Gatehouse benchmark report');
+  p();
+  p(`Generated by \`npm run bench${r.mode === 'quick' ? ':quick' : ''}\` (bench/run.ts) on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${r.mode} mode, ${fmt(r.seconds ?? NaN)} s. `
+    + `Code: commit \`${r.env.git.commit}\`${r.env.git.dirty ? ` plus ${r.env.git.dirty} uncommitted file(s) under src/ and migrations/ (work in progress by other engineers at the time)` : ''}. `
+    + 'Raw data: `bench/out/results-*.json` (not committed).');
+  p();
+  p('> **Read the ratios, not the absolute numbers.** This 2-vCPU machine was shared with other engineers\' test suites '
+    + `during the run (load average ${r.env.loadAvgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ${r.env.loadAvgEnd?.map((x) => x.toFixed(1)).join(' / ') ?? '?'} at the end; `
+    + `in the median measured window ${fmt(cpu0Other * 100)} % of CPU 0 went to other processes). A CPU-second bought much less work than on the quiet machine of `
+    + `performance-anchors.md: bare oidc-provider did 1/${fHttp.toFixed(1)} of its quiet keep-alive rate, 1/${fTls.toFixed(1)} of its TLS-per-grant rate, argon2id 1/${fArgon.toFixed(1)} `
+    + `(all baselines: ${fmt(Math.min(...allFactors), 1)}–${fmt(Math.max(...allFactors), 1)}×; shared caches and a time-sliced core cost every process CPU time). `
+    + 'So every target is judged on the **ratio to a baseline measured in the same run** (interleaved run by run) and, where the target is absolute, on a '
+    + '**quiet-machine estimate ≈**: the measured figure scaled by the factor of the nearest baseline (keep-alive work × the bare-oidc-provider factor, TLS per grant × the TLS factor; '
+    + 'and where PostgreSQL does part of the work, each part by its own factor: the gateway process × the keep-alive (or TLS) factor, PostgreSQL × the factor of a point read against the anchors\' 30.5 µs, the hash × the argon2id factor). '
+    + 'The estimates assume the gateway suffered from the noise as much as its baseline did; they are indicative, the ratios are the measurement.');
+  p();
+
+  // ------------------------------------------------------------------ headline
+  p('## Results against the targets');
+  p();
+  const verdict = (ok: boolean | undefined, how: string) => ok === undefined ? 'not measured' : `${ok ? '**met**' : '**missed**'} (${how})`;
+  const q = (s: Summary, f = envFactor) => s.n ? `≈ ${fmt(s.median * f)}` : '–';
+  const rows: (string | number)[][] = [];
+  rows.push(['Client credentials, JWT ES256, keep-alive', '≥ 6,000 /core-s; within 15 % of bare oidc-provider', range(gwCc),
+    bareCc.n ? `${pctDiff(pairedCc.median, 1)} vs bare (paired runs, ${range(mapS(pairedCc, (x) => (x - 1) * 100))} %)` : '–', q(gwCc),
+    verdict(gwCc.n ? quiet(gwCc.median) >= 6000 && pairedCc.median >= 0.85 : undefined, `${pctDiff(pairedCc.median, 1)} vs bare; ≈ ${fmt(quiet(gwCc.median))} estimated`)]);
+  rows.push(['… with 20,000 clients picked at random', '≥ 4,000 /core-s', range(manyRnd), manyOne.n ? `${pctDiff(pairedMany.median, 1)} vs one client (same gateway, paired)` : '–', q(manyRnd),
+    verdict(manyRnd.n ? quiet(manyRnd.median) >= 4000 : undefined, `≈ ${fmt(quiet(manyRnd.median))}`)]);
+  rows.push(['… new TLS connection per grant', '≥ 1,400 /core-s', range(gwTls), bareTls.n ? `${pctDiff(pairedTls.median, 1)} vs bare over TLS (paired)` : '–', q(gwTls, fTls),
+    verdict(gwTls.n ? gwTls.median * fTls >= 1400 : undefined, `≈ ${fmt(gwTls.median * fTls)}`)]);
+  rows.push(['Refresh with rotation, durable commits, keep-alive (gateway + PostgreSQL CPU)', '≥ 1,000 /core-s', range(rfKa), rfKa.n ? `PostgreSQL ${fmt(pgShare(runsOf(r, 'refresh', 'keepalive')) * 100)} % of SUT CPU` : '–', rfKa.n ? `≈ ${fmt(qRfKa)}` : '–',
+    verdict(rfKa.n ? qRfKa >= 1000 : undefined, `≈ ${fmt(qRfKa)}`)]);
+  rows.push(['… refresh, new TLS connection per request', '(G3: ≥ 1,000)', range(rfTls), rfTls.n ? `${pctDiff(pairedRatioVariants(r, 'refresh', 'tls-per-request', 'keepalive').median, 1)} vs keep-alive (paired)` : '', rfTls.n ? `≈ ${fmt(qRfTls)}` : '–',
+    verdict(rfTls.n ? qRfTls >= 1000 : undefined, `≈ ${fmt(qRfTls)}`)]);
+  rows.push(['Full password login (authorize → form → code → token), argon2id m=19 MiB t=2', '≥ 100 /core-s', range(lgPwd, 1),
+    lgPwd.n ? `${ratio(lgPwd.median, micro('argon2id-verify'))} of the raw argon2id rate` : '–', lgPwd.n ? `≈ ${fmt(quietLoginRate(lgPwd.median))}` : '–',
+    verdict(lgPwd.n ? quietLoginRate(lgPwd.median) >= 100 : undefined, `≈ ${fmt(quietLoginRate(lgPwd.median))}`)]);
+  rows.push(['… the hash\'s share of the login\'s CPU', '≥ 60 %', lgCheap.n ? `${fmt(hashShare * 100)} % [${fmt((1 - cheapOverPwd.max) * 100)}–${fmt((1 - cheapOverPwd.min) * 100)}]` : '–',
+    lgCheap.n ? `paired with cheap-hash logins; argon2id baseline ÷ login CPU: ${fmt(hashShareMicro * 100)} %` : '–', lgPwd.n ? `≈ ${fmt(quietHashShare * 100)} %` : '–',
+    !lgCheap.n ? 'not measured' : hashShare >= 0.6 && quietHashShare < 0.6
+      ? `**met as measured, likely missed on a quiet machine** (${fmt(hashShare * 100)} % here; ≈ ${fmt(quietHashShare * 100)} % when the hash and the rest are each scaled by their own baseline)`
+      : verdict(hashShare >= 0.6, `${fmt(hashShare * 100)} % measured, ≈ ${fmt(quietHashShare * 100)} % quiet`)]);
+  rows.push(['Login flood: token / JWKS / health p99 with hashing saturated', '≤ 20 ms', flood ? `${ms(floodP99)} ms` : '–', flood ? `idle p99 ${ms(idleP99)} ms in the same run (${floodP99 >= idleP99 ? '+' : '−'}${ms(Math.abs(floodP99 - idleP99))} ms)` : '–', '(latency)',
+    !flood ? 'not measured' : floodP99 <= 20 ? '**met**' : idleP99 > 20
+      ? `**not assessable here**: the idle probe's p99 is already ${ms(idleP99, 0)} ms on this shared machine; with the flood it is ${ms(floodP99, 0)} ms`
+      : `**missed** (${ms(floodP99, 0)} ms)`]);
+  rows.push(['Login with TOTP: extra CPU', '≤ 5 %', lgTotp.n ? `${pctDiff(totpPaired.median, 1)}` : '–', lgTotp.n ? `${fmt(cpuMs(lgTotp), 1)} vs ${fmt(loginMs, 1)} ms CPU per login (paired runs)` : '–', lgTotp.n ? `≈ +${fmt(quietTotpExtra * 100)} %` : '–',
+    verdict(lgTotp.n ? totpExtra <= 0.05 : undefined, pctDiff(totpPaired.median, 1))]);
+  if (samlSso.n) rows.push(['SAML SSO round trip, signed-in browser (AuthnRequest → signed Response auto-POST)', '≥ 300 /core-s (G6)', range(samlSso, 1),
+    `${ratio(samlSso.median, micro('samlify-both'))} of bare samlify build+sign (same run)`, `≈ ${fmt(qSaml)}`, verdict(qSaml >= 300, `≈ ${fmt(qSaml)}`)]);
+  rows.push(['Memory: base RSS', '≤ 150 MB (G7)', gwMem ? `${mib(gwMem.idle.rssMiB)} MiB idle; ${mib(gwMem.afterLoad?.rssMiB)} MiB after load (peak ${mib(gwMem.afterLoad?.hwmMiB)})` : '–', r.memory['bare-op'] ? `bare oidc-provider ${mib(r.memory['bare-op'].idle.rssMiB)} MiB idle` : '', '', verdict(gwMem ? gwMem.idle.rssMiB * 1.048576 <= 150 : undefined, 'idle')]);
+  rows.push(['Memory: RSS per 100,000 active sessions', '≤ 50 MB (G7)', gwMem?.sessions ? `${fmt(gwMem.sessions.rssPer100kAfterReadMiB)} MiB RSS, ${fmt(gwMem.sessions.heapPer100kMiB, 1)} MiB live heap` : '–', gwMem?.sessions ? `${fmt(gwMem.sessions.count)} sessions written and read back through the adapter` : '', '', verdict(gwMem?.sessions ? gwMem.sessions.rssPer100kAfterReadMiB * 1.048576 <= 50 : undefined, 'RSS')]);
+  rows.push(['Memory: database bytes per session', '≤ 1 KB (G7)', gwMem?.sessions ? `${fmt(gwMem.sessions.dbBytesPerSession)} B` : '–', 'table + indexes (+TOAST)', '', verdict(gwMem?.sessions ? gwMem.sessions.dbBytesPerSession <= 1024 : undefined, 'PostgreSQL')]);
+  table(['Scenario', 'Target', 'Measured per SUT CPU-s, median [min–max]', 'Same-run ratio', 'Quiet-machine estimate', 'Verdict'], rows);
+  p('SUT CPU = the gateway process (all threads) + its PostgreSQL backends. "Paired" ratios are medians of run-by-run ratios between variants measured back to back.');
+  p();
+
+  // ------------------------------------------------------------------ peers
+  p('### Against the published peers');
+  p();
+  p('Peers publish per-vCPU figures from other hardware and methods (performance-anchors.md §1); the quiet-machine estimate is the fairer column. Side-by-side peer runs were not part of this benchmark.');
+  p();
+  table(['Workload', 'Gatehouse measured', 'Gatehouse ≈ quiet', 'Peer figure (per vCPU)', 'Ratio (measured / ≈ quiet)'], [
+    ['Client credentials, TLS per grant', fmt(gwTls.median), fmt(gwTls.median * fTls), `Keycloak 26: ${PEERS.keycloakCcTls} (ARM), ≤ ${PEERS.keycloakCcTlsX86} (x86)`, `${ratio(gwTls.median, PEERS.keycloakCcTls, 1)} / ${ratio(gwTls.median * fTls, PEERS.keycloakCcTls, 1)} (vs 120)`],
+    ['Client credentials, keep-alive', fmt(gwCc.median), fmt(quiet(gwCc.median)), `Cloudentity: ≈ ${fmt(PEERS.cloudentityCc)}; ZITADEL JWT profile ≈ ${PEERS.zitadelJwt}`, `${ratio(gwCc.median, PEERS.cloudentityCc, 1)} / ${ratio(quiet(gwCc.median), PEERS.cloudentityCc, 1)} (vs Cloudentity)`],
+    ['Refresh with rotation, TLS per request', fmt(rfTls.median), fmt(qRfTls), `Keycloak 26: ${PEERS.keycloakRefresh} (TLS per request)`, `${ratio(rfTls.median, PEERS.keycloakRefresh, 1)} / ${ratio(qRfTls, PEERS.keycloakRefresh, 1)}`],
+    ['Password login (equal hash work: argon2id 19 MiB×2 ≈ Keycloak\'s 7 MiB×5)', fmt(lgPwd.median, 1), fmt(quietLoginRate(lgPwd.median)), `Keycloak 26: ${PEERS.keycloakLogin}`, `${ratio(lgPwd.median, PEERS.keycloakLogin, 1)} / ${ratio(quietLoginRate(lgPwd.median), PEERS.keycloakLogin, 1)}`],
+    ['Base memory', gwMem ? `${mib(gwMem.idle.rssMiB)} MiB` : '–', '', 'Keycloak 26: 1,250 MB per pod', gwMem ? ratio(1250 / 1.048576, gwMem.idle.rssMiB, 1) + ' less' : '–'],
+  ]);
+
+  // ------------------------------------------------------------------ machine
+  p('## Machine, versions, settings');
+  p();
+  const pgs = r.env.postgres;
+  table(['', ''], [
+    ['CPU', `${r.env.cpuModel}, ${r.env.cpus} vCPU (KVM), ${r.env.memGiB} GiB RAM, Linux ${r.env.kernel}`],
+    ['Runtime', `Node ${r.env.node} (OpenSSL ${r.env.openssl}), NODE_ENV=production`],
+    ['Packages', Object.entries(r.env.packages).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ['PostgreSQL', pgs ? `${pgs.version}; ${Object.entries(pgs.settings).map(([k, v]) => `${k}=${v}`).join(', ')}` : 'not available'],
+    ['Durable commit latency', r.env.commitLatencyMs ? `single-row upsert, autocommit: p50 ${ms(r.env.commitLatencyMs.p50, 2)} ms, p99 ${ms(r.env.commitLatencyMs.p99, 2)} ms` : '–'],
+    ['Gateway settings', 'production mode, product defaults: argon2id m=19456 KiB t=2 p=1 (hashing pool = os.availableParallelism() = 1 on one pinned core), ES256 JWT access tokens for client credentials, opaque access tokens + ES256 ID tokens in the code flow, refresh-token rotation, log level info (one JSON line per request, to a file), pool max 10'],
+    ['PGlite', `gateway with no DATABASE_URL: PGlite files in a data directory on disk (unpacked from a migrated template to skip initdb), in-process`],
+    ['Pinning', 'SUT (gateway, bare oidc-provider, the micro baselines; every PostgreSQL backend of the gateway under test, pinned as it appears) on CPU 0; load generators and this orchestrator on CPU 1. SUTs boot on CPU 1 (while the baselines run on CPU 0) and move to CPU 0 before any measurement. PostgreSQL\'s shared background processes (WAL writer, checkpointer) are not pinned or counted.'],
+    ['Runs', `warm-up ${r.params.warmMs / 1000} s, then ${r.params.runs} measured windows of ${r.params.runMs / 1000} s per variant, interleaved across the variants of a scenario (A B C A B C …); median [min–max]. Latency: one open-model run of ${r.params.latencyMs / 1000} s at ${Math.round(r.params.latencyFraction * 100)} % of the variant's median peak rate (latency counted from the scheduled start: no coordinated omission)`],
+    ['Load', `autocannon ${r.env.packages.autocannon} as a library (keep-alive floods, ${r.params.ccConn} connections); purpose-written drivers for TLS per request (${r.params.tlsConc} in flight, a new agent per request: full TLS 1.3 handshake, no resumption), logins (${r.params.loginConc} in flight, a fresh cookie jar per login, PKCE), refresh chains (${r.params.refreshConc} in flight over ${r.params.chains} chains) and the latency probe`],
+  ]);
+
+  // ------------------------------------------------------------------ baselines
+  p('## Same-run baselines (CPU 0)');
+  p();
+  table(['Baseline', 'Per CPU-second, median [min–max]', 'Quiet machine (anchors)', 'Factor'], [
+    ...Object.entries(r.micro).map(([k, s]) => [
+      ({ 'sign-ES256': `JWT ES256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'sign-RS256': `JWT RS256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'argon2id-verify': `argon2id verify m=${s.params?.memoryKiB} KiB t=${s.params?.iterations} p=${s.params?.parallelism} (@node-rs/argon2)`, 'samlify-assertion': 'samlify login Response, assertion signed (RSA-2048)', 'samlify-both': 'samlify login Response, assertion + response signed (gateway default)' } as Record<string, string>)[k] ?? k,
+      range(s), fmt((QUIET as Record<string, number>)[k] ?? NaN), ratio((QUIET as Record<string, number>)[k] ?? NaN, s.median, 1)]),
+    ['Bare oidc-provider, client credentials JWT ES256, keep-alive', range(bareCc), fmt(QUIET['bare-cc-keepalive']), ratio(QUIET['bare-cc-keepalive'], bareCc.median, 1)],
+    ['Bare oidc-provider, client credentials, TLS per grant (P-256 cert)', range(bareTls), '1,808–1,970', ratio(QUIET['bare-cc-tls'], bareTls.median, 1)],
+  ]);
+  p(`Factors used for the estimates: keep-alive ${fHttp.toFixed(2)}, TLS per grant ${fTls.toFixed(2)}, argon2id ${fArgon.toFixed(2)}, PostgreSQL ${fPg.toFixed(2)} (named point read below vs 30.5 µs). `
+    + 'WebCrypto signing one at a time pays a thread-pool hand-off per signature, which a time-sliced core makes expensive; that is why its factor is the largest.');
+  p();
+  const pst = r.scenarios.pgStatements as Record<string, { pgUsPerOp: number; clientUsPerOp: number; wallUsPerOp: number; ops: number }> | undefined;
+  if (pst) {
+    p('PostgreSQL cost of one adapter statement (the gateway\'s own `oidc-adapter.ts`, a Session payload, one connection, backend on CPU 0, `synchronous_commit=off` on that connection so the figure is the statement\'s own work), as the gateway sends it today (unnamed: parsed and planned every time) and as a named prepared statement:');
+    p();
+    table(['Statement', 'PostgreSQL CPU µs', 'Client CPU µs', 'Wall µs'], Object.entries(pst).map(([k, v]) => [k, fmt(v.pgUsPerOp), fmt(v.clientUsPerOp), fmt(v.wallUsPerOp)]));
+  }
+  p();
+
+  // ------------------------------------------------------------------ throughput detail
+  p('## Throughput, every variant');
+  p();
+  const variants = new Map<string, Measurement[]>();
+  for (const m of r.measurements) if (typeof m.run === 'number') {
+    const k = `${m.scenario} | ${m.variant} | ${m.sut}`;
+    variants.set(k, [...(variants.get(k) ?? []), m]);
+  }
+  table(['Scenario', 'Variant', 'SUT', 'Per SUT CPU-s', 'Per gateway CPU-s', 'PG share', 'Wall req/s', 'CPU ms/op', 'p50 / p99 at peak (ms)', 'Errors'],
+    [...variants].map(([k, ms0]) => {
+      const [sc, va, sut] = k.split(' | ');
+      const s = fig(ms0);
+      return [sc!, va!, sut!, range(s, s.median < 100 ? 1 : 0), fmt(fig(ms0, (m) => m.perGatewayCpuS).median, s.median < 100 ? 1 : 0),
+        `${fmt(pgShare(ms0) * 100)} %`, fmt(median(ms0.map((m) => m.rps))), fmt(1000 / s.median, 2),
+        `${ms(median(ms0.map((m) => m.latency.p50)))} / ${ms(median(ms0.map((m) => m.latency.p99)))}`, ms0.reduce((a, m) => a + m.errors, 0)];
+    }));
+  if (nologCc.n) {
+    p(`Logging cost: the same gateway with log level \`warn\` (no per-request line) did ${range(nologCc)} per SUT CPU-s, ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg-warnlog', 'gw-pg').median, 1)} vs level \`info\` (paired runs).`);
+    p();
+  }
+  if (liteCc.n) {
+    p(`PGlite reference: client credentials ${range(liteCc)} per CPU-s (no database access on this path); password login ${range(lgLite, 1)} per CPU-s (database work in-process).`);
+    p();
+  }
+
+  const lat = r.measurements.filter((m) => m.run === 'latency');
+  if (lat.length) {
+    p(`## Latency at ${Math.round(r.params.latencyFraction * 100)} % of peak (open model)`);
+    p();
+    table(['Scenario', 'Variant', 'SUT', 'Offered /s', 'Achieved /s', 'p50', 'p90', 'p99', 'max (ms)'],
+      lat.map((m) => [m.scenario, m.variant, m.sut, fmt(m.extra.offeredRate ?? NaN), fmt(m.rps), ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max)]));
+    p('For logins the latency is the whole flow (every redirect and form, then the token request). On this shared machine the tails are dominated by CPU time-slicing with other processes; compare with the idle probe below.');
+    p();
+  }
+
+  // ------------------------------------------------------------------ login cost
+  if (lgPwd.n) {
+    const pw = runsOf(r, 'login', 'password', 'gw-pg');
+    const to = runsOf(r, 'login', 'password+totp', 'gw-pg');
+    const ls = r.scenarios.login ?? {};
+    p('## Login cost breakdown');
+    p();
+    table(['', 'Password', 'Password, cheap hash (m=1 MiB t=1)', 'Password + TOTP'], [
+      ['CPU per login (gateway + PostgreSQL), ms', fmt(loginMs, 1), fmt(nonHashMs, 1), fmt(cpuMs(lgTotp), 1)],
+      ['… of which PostgreSQL, ms', fmt(pgMsPer(pw), 1), fmt(pgMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(pgMsPer(to), 1)],
+      ['HTTP requests per login', fmt(median(pw.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1), fmt(median(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg').map((m) => (m.extra.requests ?? NaN) / m.completed)), 1), fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)],
+      ['SQL reads per login', fmt(perOp(pw, 'reads'), 1), '', fmt(perOp(to, 'reads'), 1)],
+      ['Autocommit writes per login (that changed a row)', `${fmt(perOp(pw, 'writes'), 1)} (${fmt(perOp(pw, 'writesEffective'), 1)})`, '', `${fmt(perOp(to, 'writes'), 1)} (${fmt(perOp(to, 'writesEffective'), 1)})`],
+      ['Write transactions per login', fmt(perOp(pw, 'writeTransactions'), 1), '', fmt(perOp(to, 'writeTransactions'), 1)],
+      ['**Durable commits per login** (row-changing autocommit writes + write transactions; G8 ≤ 4)', `**${fmt(durable(pw), 1)}**`, '', `**${fmt(durable(to), 1)}**`],
+    ]);
+    p(`- The hash's share, paired run by run against the cheap-hash logins: **${fmt(hashShare * 100)} %** (target ≥ 60 %). Cross-check: argon2id verify alone costs ${fmt(hashMs, 1)} ms CPU on the same core = ${fmt(hashShareMicro * 100)} % of a login's ${fmt(loginMs, 1)} ms. `
+      + `Non-hash work per login: ${fmt(nonHashMs, 1)} ms measured (≈ ${fmt(quietNonHashMs, 1)} ms on a quiet machine; G4 wants ≤ 3 ms).`);
+    p(`- Counted statements per password login: ${statementList(pw)}.`);
+    if (to.length) p(`- Per TOTP login: ${statementList(to)}.`);
+    if (ls.xactCommitPerLogin !== undefined) {
+      p(`- pg_stat_database over all ${fmt(ls.logins)} logins of the scenario (all three variants): ${fmt(ls.xactCommitPerLogin, 1)} xact_commit per login (every autocommit statement counts, reads included). `
+        + (ls.walPerLogin ? `pg_stat_wal (cluster-wide, other test suites shared this PostgreSQL): ${fmt(ls.walPerLogin.records, 0)} WAL records, ${fmt(ls.walPerLogin.bytes, 0)} bytes, ${fmt(ls.walPerLogin.syncs, 1)} WAL syncs per login.` : ''));
+      p(`- Database growth: ${fmt(ls.dbBytesPerLogin)} bytes per login (all tables and indexes; sessions, grants, codes, tokens, audit rows). Rows after the scenario: ${Object.entries(ls.dbModels ?? {}).map(([k, v]) => `${k} ${fmt(v as number)}`).join(', ')}.`);
+    }
+    p();
+  }
+  const rfm = runsOf(r, 'refresh', 'keepalive');
+  if (rfm.length) {
+    p(`Refresh with rotation: ${fmt(durable(rfm), 1)} durable commits and ${fmt(perOp(rfm, 'reads'), 1)} reads per refresh (${statementList(rfm)}); PostgreSQL ${fmt(pgMsPer(rfm), 2)} ms CPU per refresh, ${fmt(pgShare(rfm) * 100)} % of the SUT's CPU.`);
+    p();
+  }
+
+  // ------------------------------------------------------------------ flood
+  if (flood) {
+    p('## Login flood: do cheap endpoints starve?');
+    p();
+    p(`An open-model probe (${flood.ratePerTarget}/s per endpoint, its own process on CPU 1) while the gateway is idle, then while logins run back to back (${flood.levels.map((l) => `${l} in flight`).join(', then ')}; the hashing pool has 1 slot on one core).`);
+    p();
+    const names = Object.keys(flood.idle);
+    table(['Endpoint', 'Idle p50 / p99 / max (ms)', ...flood.levels.map((l) => `${l} logins in flight: p50 / p99 / max`)], names.map((n) => [
+      n, `${ms(flood.idle[n]!.p50)} / ${ms(flood.idle[n]!.p99)} / ${ms(flood.idle[n]!.max)}`,
+      ...flood.levels.map((l) => { const x = flood.underFlood[String(l)]?.[n]; return x ? `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.max)}` : '–'; }),
+    ]));
+  }
+
+  // ------------------------------------------------------------------ memory
+  p('## Memory and storage');
+  p();
+  table(['Process', 'Ready in (CPU)', 'Idle RSS (MiB)', 'After its load: RSS / peak (MiB)', 'Live heap after GC (MiB)'],
+    Object.entries(r.memory).map(([, e]) => [e.label, `${fmt(e.startMs / 1000, 1)} s (${fmt(e.startCpuS ?? NaN, 1)} CPU-s)`, mib(e.idle.rssMiB), `${mib(e.afterLoad?.rssMiB)} / ${mib(e.afterLoad?.hwmMiB)}`, ms(e.afterLoad?.heapUsedMiB ?? e.idle.heapUsedMiB)]));
+  p('Start times are wall-clock under load, with the SUTs booting concurrently (one CPU each, Node\'s compile cache warm after the first run); the CPU-seconds of the start-up are the steadier figure.');
+  p();
+  for (const e of [gwMem, liteMem]) {
+    if (!e?.sessions) continue;
+    const s = e.sessions;
+    p(`- ${e.label}: ${fmt(s.count)} sessions written through the oidc-provider adapter (copies of a real login's Session row) in ${fmt(s.createMs / 1000, 1)} s, then each read back through \`provider.Session.find\`: `
+      + `RSS ${mib(s.before.rssMiB)} → ${mib(s.afterCreate.rssMiB)} → ${mib(s.afterTouch.rssMiB)} MiB, i.e. **${fmt(s.rssPer100kAfterReadMiB)} MiB per 100,000 sessions** `
+      + `(live heap ${fmt(s.heapPer100kMiB, 1)} MiB per 100,000, most of it the bench's own list of ids); **${fmt(s.dbBytesPerSession)} database bytes per session** (oidc_models row + indexes).`);
+  }
+  if (manyMem?.clientsInstantiated) {
+    const c = manyMem.clientsInstantiated;
+    p(`- 20,000 static clients in the config: the gateway is ready in ${fmt(manyMem.startMs / 1000, 1)} s with ${mib(manyMem.idle.rssMiB)} MiB idle RSS; after ${fmt(c.count)} of them were used once, ${mib(c.rssMiB)} MiB (${fmt(c.perClientKiB, 1)} KiB per instantiated client — oidc-provider keeps every static client it instantiated). `
+      + `First use of a client: ${fmt(r.scenarios.many?.coldPerCpuS ?? NaN)} grants per SUT CPU-s.`);
+  }
+  p();
+
+  // ------------------------------------------------------------------ SAML
+  p('## SAML');
+  p();
+  p(`- Bare samlify ${r.env.packages.samlify} (xml-crypto ${r.env.packages['xml-crypto']}) build + sign of a login Response, RSA-2048: assertion signed ${range(r.micro['samlify-assertion'] ?? summarize([]))}, assertion and response signed (the gateway's default) ${range(r.micro['samlify-both'] ?? summarize([]))} per CPU-s.`);
+  if (samlSso.n) {
+    const sm = runsOf(r, 'saml', 'sso-signed-in');
+    p(`- Gateway, SP-initiated SSO over the Redirect binding (unsigned AuthnRequest), browser already signed in: ${range(samlSso, 1)} round trips per SUT CPU-s (${fmt(1000 / samlSso.median, 1)} ms CPU each, ${fmt(median(sm.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)} HTTP requests, ${fmt(durable(sm), 1)} durable commits and ${fmt(perOp(sm, 'reads'), 1)} reads); `
+      + `with a password login each time: ${range(samlLogin, 1)} per SUT CPU-s. ${r.scenarios.saml?.wip ? 'The SAML code was uncommitted work in progress when this ran.' : ''}`);
+    p(`- Statements per SSO round trip: ${statementList(sm)}.`);
+  } else p(`- Gateway SAML SSO: ${r.scenarios.saml?.note ?? 'not measured in this run.'}`);
+  p();
+
+  // ------------------------------------------------------------------ profiles
+  const profs = Object.entries(r.profiles);
+  if (profs.length) {
+    p('## CPU profiles (gateway main thread, `--profile`)');
+    p();
+    p('Sampled with the inspector around one extra load window (the same as `--cpu-prof`); self time by owner, as a share of the busy main thread. Work on the libuv pool (argon2, and in part WebCrypto signing) is not in these.');
+    p();
+    for (const [k, v] of profs) {
+      p(`**${k}** (${fmt(v.busyMs)} ms busy of ${fmt(v.sampledMs)} ms; \`${v.file}\`): ${v.byCategory.slice(0, 12).map(([n, f]) => `${n} ${fmt(f * 100, 1)} %`).join(', ')}.`);
+      p();
+    }
+  }
+
+  // ------------------------------------------------------------------ analysis
+  p('## Misses, causes, and product changes');
+  p();
+  for (const line of analysisLines()) p(`- ${line}`);
+  p();
+
+  if (r.notes.length || r.failures.length) {
+    p('## Notes and failures');
+    p();
+    for (const n of r.notes) p(`- ${n}`);
+    for (const f of r.failures) p(`- FAILURE: ${f.split('\n')[0]}`);
+    p();
+  }
+
+  // ------------------------------------------------------------------ README section
+  p('## Performance (section for the README)');
+  p();
+  p('```markdown');
+  p('## Performance');
+  p();
+  p('`npm run bench` starts the gateway (on PostgreSQL, and on PGlite for reference) and bare `oidc-provider`, pins each to one CPU core, drives them from a load generator on another core, and reports work per **CPU-second of the gateway and its PostgreSQL backends** (kernel per-process accounting), latency at 70 % of peak, memory and database cost; `npm run bench:quick` is a two-minute smoke run. Full method and figures: [bench/REPORT.md](bench/REPORT.md).');
+  p();
+  p(`Last full run (${r.startedAt.slice(0, 10)}): a 2-vCPU KVM machine that was busy with other work, so the measured figures are depressed (bare oidc-provider ran at 1/${fHttp.toFixed(1)} of its quiet rate); "≈ quiet" scales each figure by its same-run baseline. Per core-second of the gateway and its PostgreSQL:`);
+  p();
+  p('| workload | measured | ≈ quiet core | for reference |');
+  p('|---|---|---|---|');
+  p(`| client credentials (JWT ES256), keep-alive | ${fmt(gwCc.median)} | ${fmt(quiet(gwCc.median))} | ${fmt(pairedCc.median * 100)} % of bare oidc-provider's rate |`);
+  p(`| … 20,000 clients, picked at random | ${fmt(manyRnd.median)} | ${fmt(quiet(manyRnd.median))} | |`);
+  p(`| … new TLS connection per grant | ${fmt(gwTls.median)} | ${fmt(gwTls.median * fTls)} | Keycloak 26 publishes 120 per vCPU |`);
+  p(`| refresh with rotation | ${fmt(rfKa.median)} | ${fmt(qRfKa)} | Keycloak 26: 120 per vCPU (TLS per request) |`);
+  p(`| password login, argon2id 19 MiB × 2 | ${fmt(lgPwd.median, 1)} | ${fmt(quietLoginRate(lgPwd.median))} | Keycloak 26: 15 per vCPU |`);
+  if (samlSso.n) p(`| SAML SSO round trip, signed in | ${fmt(samlSso.median, 1)} | ${fmt(qSaml)} | |`);
+  p();
+  p(`Memory: ${mib(gwMem?.idle.rssMiB)} MiB RSS idle. Sessions live in the database (${fmt(gwMem?.sessions?.dbBytesPerSession ?? NaN)} bytes each), not in the process. Password hashing runs off the event loop, at most one hash per core at a time.`);
+  p('```');
+  p();
+  return `${L.join('\n')}\n`;
+}
+
+function mapS(s: Summary, f: (x: number) => number): Summary { return summarize(s.runs.map(f)); }
+
+/** Medians of run-by-run ratios a/b of two SUTs in the same scenario and variant (run i of each, measured back to back). */
+function pairedRatio(r: Results, scenario: string, variant: string, a: string, b: string): Summary {
+  const A = runsOf(r, scenario, variant, a); const B = runsOf(r, scenario, variant, b);
+  return summarize(A.map((m) => { const o = B.find((x) => x.run === m.run); return o ? m.perCpuS / o.perCpuS : NaN; }));
+}
+function pairedRatioVariants(r: Results, scenario: string, a: string, b: string, sut?: string): Summary {
+  const A = runsOf(r, scenario, a, sut); const B = runsOf(r, scenario, b, sut);
+  return summarize(A.map((m) => { const o = B.find((x) => x.run === m.run); return o ? m.perCpuS / o.perCpuS : NaN; }));
+}
+
+function statementPer(ms: Measurement[], key: string): number {
+  let n = 0; let v = 0;
+  for (const m of ms) { if (!m.db) continue; n += m.completed; v += m.db.statements[key] ?? 0; }
+  return v / n;
+}
+
+function statementList(ms: Measurement[]): string {
+  const tot: Record<string, number> = {}; let n = 0;
+  for (const m of ms) { if (!m.db) continue; n += m.completed; for (const [k, v] of Object.entries(m.db.statements)) tot[k] = (tot[k] ?? 0) + v; }
+  // Statements seen less than once per 20 operations are the sweeper's and the like, not the operation's.
+  return Object.entries(tot).filter(([, v]) => v / n >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v / n, 1)}`).join(', ');
+}

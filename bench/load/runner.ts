@@ -1,0 +1,54 @@
+// Closed-model (N workers back to back: the peak) and open-model (arrivals at a fixed rate, latency from the
+// scheduled start, so a slow server cannot hide its queue: no coordinated omission) load loops.
+import { Samples, percentiles } from '../lib/stats.ts';
+
+export interface LoopOptions { concurrency: number; durationMs: number; rate?: number; maxInFlight?: number; /** closed model: stop after this many */ total?: number }
+export interface LoopResult {
+  completed: number; errors: number; firstError?: string; wallSeconds: number;
+  latency: Record<string, number>; extra: Record<string, number>;
+}
+
+export type Iteration = (worker: number) => Promise<Record<string, number> | void>;
+
+export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<LoopResult> {
+  const lat = new Samples();
+  let completed = 0; let errors = 0; let firstError: string | undefined;
+  const extra: Record<string, number> = {};
+  const t0 = performance.now();
+  const end = t0 + o.durationMs;
+  const one = async (worker: number, scheduled: number) => {
+    try {
+      const x = await iteration(worker);
+      if (x) for (const [k, v] of Object.entries(x)) extra[k] = (extra[k] ?? 0) + v;
+      completed++;
+      lat.push(performance.now() - scheduled);
+    } catch (err) {
+      errors++;
+      firstError ??= (err as Error).message;
+    }
+  };
+  if (!o.rate) {
+    let started = 0;
+    const total = o.total ?? Infinity;
+    await Promise.all(Array.from({ length: o.concurrency }, async (_, w) => {
+      while (performance.now() < end && started < total) { started++; await one(w, performance.now()); }
+    }));
+  } else {
+    const interval = 1000 / o.rate;
+    const max = o.maxInFlight ?? Math.max(64, o.concurrency);
+    const inflight = new Set<Promise<void>>();
+    let k = 0; let worker = 0;
+    for (;;) {
+      const scheduled = t0 + k * interval;
+      if (scheduled >= end) break;
+      const now = performance.now();
+      if (scheduled > now) await new Promise((r) => setTimeout(r, scheduled - now));
+      while (inflight.size >= max) await Promise.race(inflight);
+      const p = one(worker++ % max, scheduled).finally(() => inflight.delete(p));
+      inflight.add(p);
+      k++;
+    }
+    await Promise.all(inflight);
+  }
+  return { completed, errors, firstError, wallSeconds: (performance.now() - t0) / 1000, latency: percentiles(lat.values()), extra };
+}

@@ -1,0 +1,68 @@
+// The library floor: bare oidc-provider (its own Koa server, built-in memory adapter, one static client),
+// client-credentials with a JWT ES256 access token for one resource — the same token the gateway issues.
+// Bench-only.
+import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import Provider, { type Configuration } from 'oidc-provider';
+import Fastify from 'fastify';
+import { serveRpc, emit } from '../lib/proc.ts';
+import { CC_CLIENT } from '../lib/fixtures.ts';
+
+const port = Number(process.argv[2]);
+// Optional TLS listener (same handler) for the new-connection-per-grant comparison.
+const [tlsPort, keyFile, certFile] = [Number(process.argv[3] ?? 0), process.argv[4], process.argv[5]];
+// 'fastify': the same provider mounted the way the gateway mounts it (src/protocols/oidc/mount.ts: a
+// pass-through body parser, reply.hijack(), provider.callback()) and nothing else — the mounting's own cost.
+const inFastify = process.argv[6] === 'fastify';
+const issuer = `http://127.0.0.1:${port}`;
+const resource = `${issuer}/api`;
+const key = (alg: 'ES256' | 'RS256') => ({
+  ...(alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' }),
+  alg, use: 'sig', kid: alg.toLowerCase(),
+});
+
+const configuration: Configuration = {
+  clients: [{
+    client_id: CC_CLIENT.clientId, client_secret: CC_CLIENT.clientSecret, grant_types: ['client_credentials'],
+    redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  jwks: { keys: [key('ES256'), key('RS256')] as never },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({ scope: 'api', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
+    },
+  },
+  ttl: { ClientCredentials: 600 },
+};
+const provider = new Provider(issuer, configuration);
+let server: { close(): unknown };
+if (inFastify) {
+  const app = Fastify({ logger: false });
+  const callback = provider.callback();
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  app.all('/*', async (req, reply) => { reply.hijack(); await callback(req.raw, reply.raw); });
+  await app.listen({ host: '127.0.0.1', port });
+  server = app.server;
+} else {
+  const s = provider.listen(port, '127.0.0.1');
+  await new Promise<void>((r) => s.once('listening', () => r()));
+  server = s;
+}
+let tls: https.Server | undefined;
+if (tlsPort && keyFile && certFile) {
+  tls = https.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, provider.callback());
+  await new Promise<void>((r) => tls!.listen(tlsPort, '127.0.0.1', r));
+}
+
+serveRpc({
+  memory: () => process.memoryUsage(),
+  info: () => ({ issuer, pid: process.pid }),
+}, async () => { server.close(); tls?.close(); });
+emit({ event: 'ready', port, issuer });

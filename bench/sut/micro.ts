@@ -1,0 +1,68 @@
+// The physical limits, measured on the same pinned CPU as the gateway: JWT signing (jose, WebCrypto, as
+// oidc-provider signs), argon2id verification with the configured parameters (@node-rs/argon2, as the
+// gateway verifies), and a bare samlify login Response build + sign. CPU from getrusage (all threads).
+// Bench-only.
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import * as jose from 'jose';
+import { hash, verify } from '@node-rs/argon2';
+import * as samlify from 'samlify';
+import { serveRpc, emit } from '../lib/proc.ts';
+
+interface RunResult { ops: number; cpuSeconds: number; wallSeconds: number }
+
+async function measure(durationMs: number, inFlight: number, op: () => Promise<unknown>): Promise<RunResult> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + durationMs;
+  let ops = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (performance.now() < end) { await op(); ops++; }
+  }));
+  const c = process.cpuUsage(c0);
+  return { ops, cpuSeconds: (c.user + c.system) / 1e6, wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+const keys: Record<string, CryptoKey> = {};
+async function signer(alg: 'ES256' | 'RS256') {
+  keys[alg] ??= (await jose.generateKeyPair(alg, { extractable: false })).privateKey;
+  const key = keys[alg]!;
+  return () => new jose.SignJWT({
+    client_id: 'bench-cc', scope: 'api', jti: randomUUID(),
+  }).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'k1' }).setIssuer('http://127.0.0.1:3000').setAudience('http://127.0.0.1:3000/api')
+    .setIssuedAt().setExpirationTime('10m').sign(key);
+}
+
+async function argon(params: { memoryKiB: number; iterations: number; parallelism: number }) {
+  const opts = { algorithm: 2, memoryCost: params.memoryKiB, timeCost: params.iterations, parallelism: params.parallelism };
+  const stored = await hash('bench correct horse battery staple', opts);
+  return () => verify(stored, 'bench correct horse battery staple');
+}
+
+function saml(keyFile: string, certFile: string, signResponse: boolean) {
+  const keyPem = readFileSync(keyFile, 'utf8');
+  const certB64 = readFileSync(certFile, 'utf8').replace(/-----[^-]+-----|\s/g, '');
+  const idp = samlify.IdentityProvider({
+    entityID: 'http://127.0.0.1:3000/saml/metadata', privateKey: keyPem, signingCert: certB64,
+    singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: 'http://127.0.0.1:3000/saml/sso' }],
+    nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
+  });
+  const sp = samlify.ServiceProvider({
+    entityID: 'https://sp.example.test/saml', wantAssertionsSigned: true, wantMessageSigned: signResponse,
+    assertionConsumerService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', Location: 'https://sp.example.test/saml/acs' }],
+  });
+  return () => idp.createLoginResponse(sp, { extract: { request: { id: `_${randomUUID()}` } } }, 'post', { email: 'user@bench.example' });
+}
+
+serveRpc({
+  async run(p: { kind: string; durationMs: number; inFlight?: number; argon2?: { memoryKiB: number; iterations: number; parallelism: number }; rsa?: { keyFile: string; certFile: string } }) {
+    let op: () => Promise<unknown>;
+    if (p.kind === 'sign-ES256' || p.kind === 'sign-RS256') op = await signer(p.kind.slice(5) as 'ES256' | 'RS256');
+    else if (p.kind === 'argon2id-verify') op = await argon(p.argon2!);
+    else if (p.kind === 'samlify-assertion' || p.kind === 'samlify-both') op = saml(p.rsa!.keyFile, p.rsa!.certFile, p.kind === 'samlify-both');
+    else throw new Error(`unknown micro benchmark ${p.kind}`);
+    await measure(Math.min(500, p.durationMs / 4), p.inFlight ?? 1, op); // warm-up
+    return measure(p.durationMs, p.inFlight ?? 1, op);
+  },
+});
+emit({ event: 'ready' });
