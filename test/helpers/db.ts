@@ -1,7 +1,6 @@
 // Test databases: PostgreSQL when TEST_DATABASE_URL is set (a fresh schema per call), else in-memory PGlite.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createDb, type Db } from '../../src/storage/db.ts';
@@ -9,8 +8,11 @@ import { listMigrations, migrate } from '../../src/storage/migrate.ts';
 
 const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/gatehouse/', import.meta.url));
 
-/** A migrated PGlite data directory, built once per set of migrations and reused by every test file. */
-async function pgliteTemplate(): Promise<Blob> {
+/**
+ * A migrated PGlite data directory as a tarball file, built once per set of migrations and reused by every
+ * test file (and by bench/, which unpacks it into a gateway's data directory).
+ */
+export async function pgliteTemplateFile(): Promise<string> {
   const key = createHash('sha256').update(listMigrations().map((m) => m.sql).join('\0')).digest('hex').slice(0, 16);
   const file = `${CACHE_DIR}pglite-${key}.tar`;
   if (!existsSync(file)) {
@@ -23,8 +25,10 @@ async function pgliteTemplate(): Promise<Blob> {
     writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
     renameSync(tmp, file); // atomic: parallel test processes may race to build it
   }
-  return new Blob([readFileSync(file)]);
+  return file;
 }
+
+const pgliteTemplate = async (): Promise<Blob> => new Blob([readFileSync(await pgliteTemplateFile())]);
 
 export const PG_URL = process.env.TEST_DATABASE_URL || undefined;
 export type DbKind = 'pg' | 'pglite';
