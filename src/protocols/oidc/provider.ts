@@ -19,6 +19,18 @@ export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
 export const apiResource = (issuer: string) => `${issuer.replace(/\/$/, '')}/api`;
 
+/**
+ * Cookie names. On an https issuer the session cookie (Path=/) takes the `__Host-` prefix, so no
+ * subdomain or plain-http page can plant or overwrite it; the interaction cookies are scoped by
+ * oidc-provider to their own paths (`/interaction/<uid>`, the resume URL), which `__Host-` forbids,
+ * so they take `__Secure-`. On http the library's names stay (development and tests).
+ */
+export function cookieNames(https: boolean) {
+  return https
+    ? { session: '__Host-gh_session', interaction: '__Secure-gh_interaction', resume: '__Secure-gh_interaction_resume' }
+    : { session: '_session', interaction: '_interaction', resume: '_interaction_resume' };
+}
+
 export interface ProviderDeps {
   config: Config; issuer: string; db: Db; box: SecretBox; users: Users; keys: PrivateJwk[];
   extraPrompts?: Parameters<typeof buildPolicy>[0];
@@ -45,6 +57,7 @@ export function createProvider(d: ProviderDeps): Provider {
     rotateRefreshToken: true,
     cookies: {
       keys: [d.box.derive('cookie-keys').toString('base64url')],
+      names: cookieNames(d.issuer.startsWith('https:')),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
