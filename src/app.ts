@@ -10,6 +10,7 @@ import requestLog, { genReqId } from './platform/request-log.ts';
 import securityHeaders from './platform/security-headers.ts';
 import health from './platform/health.ts';
 import metricsRoute from './platform/metrics-route.ts';
+import { attachMetricsServer } from './platform/metrics-server.ts';
 import assets from './views/assets-route.ts';
 import errorHandler from './platform/error-handler.ts';
 import interactionRoutes from './interaction/routes.ts';
@@ -136,7 +137,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   await app.register(securityHeaders, { https: opts.issuer.startsWith('https:') });
   await app.register(errorHandler, { db: s.db, theme: config.ui });
   await app.register(health, { db: s.db, isDraining: () => app.shutdown.draining });
-  if (config.metrics.enabled) await app.register(metricsRoute, { metrics: s.metrics, token: config.metrics.token });
+  if (config.metrics.enabled && config.metrics.port) {
+    attachMetricsServer(app, { port: config.metrics.port, host: config.metrics.host ?? config.server.host, token: config.metrics.token, metrics: s.metrics, log: s.log });
+  } else if (config.metrics.enabled) await app.register(metricsRoute, { metrics: s.metrics, token: config.metrics.token });
   await app.register(assets, { theme: config.ui });
   const csrf = createCsrf(s.box);
   await app.register(interactionRoutes, {

@@ -9,7 +9,7 @@ import { createUsers, type Users } from './users/users.ts';
 import { createPasswords, type Passwords } from './users/passwords.ts';
 import { createLoginThrottle, type LoginThrottle } from './security/login-throttle.ts';
 import { createAudit, type Audit } from './platform/audit.ts';
-import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { countAuditEvent, createMetrics, type Metrics } from './platform/metrics.ts';
 import { createMfa, type MfaServices } from './mfa/registry.ts';
 import type { DuoClient } from './mfa/duo/duo-client.ts';
 
@@ -43,7 +43,7 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     users: createUsers(db),
     passwords: createPasswords(config.passwords),
     throttle: createLoginThrottle(db, config.security),
-    audit: createAudit(db, log),
+    audit: createAudit(db, log, (e) => countAuditEvent(metrics, e)),
     metrics,
     mfa: createMfa(config, db, box, metrics, { duoClient: opts.duoClient }),
   };

@@ -9,10 +9,12 @@ export interface AuditEvent {
   factor?: string | null; reason?: string | null; detail?: Record<string, unknown>;
 }
 
-export function createAudit(db: Db, log: Logger) {
+/** `observe` sees every event as it is recorded: metrics are derived from the audit trail in one place. */
+export function createAudit(db: Db, log: Logger, observe?: (e: AuditEvent) => void) {
   return {
     async record(e: AuditEvent): Promise<void> {
       log.info({ audit: e }, `audit ${e.type} ${e.outcome}`);
+      observe?.(e);
       try {
         await db.query(`INSERT INTO audit_events (type, outcome, user_id, username, client_id, ip, factor, reason, detail)
           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,

@@ -1,9 +1,10 @@
 // Prometheus metrics (prom-client), one registry per app so tests and multiple instances stay apart.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditEvent } from './audit.ts';
 
 export function createMetrics(poolStats?: () => { total: number; idle: number; waiting: number }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' }); // gatehouse_process_*, gatehouse_nodejs_*
   const m = {
     registry,
     http: new Histogram({ name: 'gatehouse_http_request_duration_seconds', help: 'HTTP request latency by route and status', labelNames: ['route', 'method', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
@@ -24,3 +25,19 @@ export function createMetrics(poolStats?: () => { total: number; idle: number; w
   return m;
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The protocol a login served, from its client id (SAML SPs are internal clients `saml:…`). */
+const protocolOf = (clientId?: string | null) =>
+  !clientId ? 'none' : clientId.startsWith('saml:') ? 'saml' : clientId === 'gatehouse-account' ? 'account' : 'oidc';
+
+/**
+ * Counters that follow security events, fed by the audit trail (platform/audit.ts) so that a logged
+ * event and its metric cannot drift apart: password steps by protocol and result, and the rate-limit
+ * and lockout events (a refused attempt, and the failure that locks an account).
+ */
+export function countAuditEvent(m: Metrics, e: AuditEvent) {
+  if (e.type !== 'login.password') return;
+  m.logins.inc({ protocol: protocolOf(e.clientId), result: e.outcome });
+  if (e.outcome === 'denied' && e.reason) m.throttle.inc({ kind: e.reason });
+  if (e.detail?.locked) m.throttle.inc({ kind: 'lockout' });
+}
