@@ -1,8 +1,11 @@
 // Reads the config file named by GATEHOUSE_CONFIG: JSON when it ends in .json, YAML otherwise.
 // Parse errors give a line and column but never the source text around it, which may hold a secret.
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Problem } from './problems.ts';
+import { readBounded } from './env.ts';
+
+/** Largest config file read (inline SP metadata makes big ones possible; anything beyond is a mistake). */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,8 +29,9 @@ function yamlError(err: unknown): string {
 export function readConfigFile(file: string, problems: Problem[]): Obj {
   const env = 'GATEHOUSE_CONFIG';
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (err) {
-    problems.push({ env, text: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+  try { text = readBounded(file, MAX_CONFIG_FILE_BYTES); } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push({ env, text: code === 'EFBIG' ? `${file} is larger than ${MAX_CONFIG_FILE_BYTES / 1048576} MiB` : `cannot read ${file} (${code ?? 'error'})` });
     return {};
   }
   let doc: unknown;
