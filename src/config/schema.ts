@@ -154,6 +154,7 @@ export const ConfigSchema = Type.Object({
   ui: Type.Object({
     productName: Str('Product name on the pages', { default: 'Gatehouse' }),
     primaryColor: Str('Accent colour (#rrggbb)', { default: '#1f5fbf', pattern: '^#[0-9a-fA-F]{6}$', hint: 'a colour written #rrggbb, such as #1f5fbf' }),
+    logoFile: Type.Optional(Str('Logo shown at the top of every page instead of the product name (which becomes its alt text): an SVG or PNG file of at most 16 KiB, read at start and inlined in the pages (no request, nothing external)', { minLength: 1 })),
   }, { ...Strict, default: {} }),
   saml: Type.Object({
     enabled: Bool('Serve the SAML 2.0 identity provider under /saml', true),

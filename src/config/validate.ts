@@ -5,6 +5,7 @@ import { ConfigSchema, type Config } from './schema.ts';
 import type { Problem } from './problems.ts';
 import { secretValues } from './redact.ts';
 import type { Node } from './settings.ts';
+import { LogoError, readLogo } from '../views/logo.ts';
 
 /** Values with this prefix are published (config/dev.yaml): fine on a laptop, refused in production. */
 export const DEV_ONLY_PREFIX = 'dev-only';
@@ -96,9 +97,20 @@ const mfaRules: Rule[] = [
   duoRequired('apiHost', 'Duo is enabled (mfa.factors lists duo) but the API hostname is not set: a bare host name such as api-xxxxxxxx.duosecurity.com'),
 ];
 
+const uiRules: Rule[] = [{
+  reads: ['/ui/logoFile'],
+  run(c) {
+    if (c.ui.logoFile === undefined) return [];
+    try { readLogo(c.ui.logoFile); return []; } catch (err) {
+      if (err instanceof LogoError) return [{ pointer: '/ui/logoFile', text: err.message }];
+      throw err;
+    }
+  },
+}];
+
 /** Problems the schema cannot see. `invalid` tells which pointers already have a problem. */
 export function crossChecks(c: Config, invalid: Invalid = () => false): Problem[] {
-  const rules = [...issuerRules, ...productionRules, ...mfaRules];
+  const rules = [...issuerRules, ...productionRules, ...mfaRules, ...uiRules];
   const out = rules.filter((r) => !r.reads.some(invalid)).flatMap((r) => r.run(c));
   // Clients are checked one by one: a mistake in one must not hide the others'.
   if (Array.isArray(c.oidc?.clients)) out.push(...clientRules(c, invalid));

@@ -6,6 +6,7 @@ html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:
 body{margin:0;padding:1rem;min-height:100vh;display:flex;align-items:flex-start;justify-content:center}
 .card{background:#fff;width:100%;max-width:26rem;margin-top:8vh;padding:1.5rem 1.75rem;border-radius:.5rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
 .brand{margin:0 0 .25rem;font-weight:600;color:var(--accent)}
+.logo{display:block;height:2.5rem;width:auto;max-width:100%;object-fit:contain;object-position:left}
 h1{font-size:1.4rem;margin:.25rem 0 1rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password],input[type=email]{width:100%;padding:.6rem .7rem;font-size:1rem;border:1px solid #6b7280;border-radius:.35rem}
@@ -20,6 +21,8 @@ a{color:var(--accent)}
 .choices li{margin:.5rem 0}
 .choices button{width:100%;text-align:left}
 .choices button .muted{color:inherit;font-weight:400}
+.choices button.unavailable{background:#f3f4f6;color:#374151;border:1px dashed #6b7280;cursor:not-allowed}
+.choices .why{margin:.25rem 0 0}
 .qr svg{width:12rem;height:12rem}
 code,.code{font-family:ui-monospace,monospace;background:#f3f4f6;padding:.1rem .3rem;border-radius:.2rem}
 ul.codes{columns:2;font-family:ui-monospace,monospace}

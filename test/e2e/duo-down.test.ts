@@ -2,7 +2,7 @@
 // Fail mode closed (default): Duo is shown as unavailable on the choice, TOTP signs in.
 // Fail mode open: the user passes, the sample app shows amr without `mfa`, and the audit log says fail-open.
 import t from 'tap';
-import { addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk } from './kit.ts';
+import { accessible, addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk } from './kit.ts';
 import { duoReachable } from '../helpers/duo.ts';
 
 t.setTimeout(15 * 60_000);
@@ -21,9 +21,23 @@ t.test('fail mode closed: Duo shown unavailable, TOTP offered and signs in', asy
   await typePassword(w, 'carla');
   await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
   await w.step('choice-duo-unavailable');
-  t.ok(await w.page.isDisabled('#factor-duo'), 'the Duo button is disabled');
-  t.match(await w.text('#factor-duo'), /Unavailable right now/, 'and says why');
+  t.equal(await w.page.getAttribute('#factor-duo', 'aria-disabled'), 'true', 'the Duo button is marked unavailable');
+  t.match(await w.text('#factor-duo'), /Unavailable right now/, 'and says so');
   t.ok(await w.page.isEnabled('#factor-totp'), 'TOTP is offered');
+  // The reason reaches keyboard and screen-reader users: the button stays in the Tab order, and the
+  // browser's accessibility tree (what a screen reader announces on focus) carries the reason.
+  await w.page.mouse.click(1, 1);
+  for (let i = 0; i < 10 && await w.page.evaluate(() => document.activeElement?.id) !== 'factor-duo'; i++) await w.page.keyboard.press('Tab');
+  t.equal(await w.page.evaluate(() => document.activeElement?.id), 'factor-duo', 'Tab reaches the unavailable Duo button');
+  const ax = await accessible(w, '#factor-duo');
+  t.match(ax, { role: 'button', name: 'Duo Unavailable right now', disabled: true }, 'announced as an unavailable button');
+  t.match(ax.description, /^Duo is not answering, so it cannot be used for this sign-in\. Choose another method/, 'with the visible reason as its description');
+  t.ok(await w.page.isVisible('#factor-duo-why'), 'the reason is visible text, not a tooltip');
+  // Pressed anyway: the same choice, the reason as an alert, TOTP still there.
+  await Promise.all([w.page.waitForNavigation({ waitUntil: 'load' }), w.page.keyboard.press('Enter')]);
+  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.step('choice-after-pressing-unavailable-duo');
+  t.equal(await w.text('#error'), 'Duo: That method is unavailable right now. Choose a method below to continue.');
   await clickAndWait(w, '#factor-totp');
   await typeCode(w, await freshCode(secret));
   await w.at((u) => u.origin === app.url && u.pathname === '/');

@@ -3,11 +3,14 @@
 // Then the pages no other browser test passes through (consent, an application error, an expired
 // sign-in, the gateway's own sign-out pages, a phone-sized screen) get the same checks.
 import t from 'tap';
+import { fileURLToPath } from 'node:url';
 import { addUser, e2eStack, freshCode, launch, shownAmr, walk, PASSWORD, clickAndWait, typePassword, typeCode, type Walk } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
-const stack = await e2eStack(t, { duo: false, saml: false });
+// Themed with a logo (ui.logoFile): every page here carries it inline, under the same audit and budget.
+const LOGO = fileURLToPath(new URL('./fixtures/logo.svg', import.meta.url));
+const stack = await e2eStack(t, { duo: false, saml: false, gatewayOverrides: { ui: { logoFile: LOGO } } });
 const { gateway: gw, oidcApp: app } = stack;
 const partner = stack.partnerApp!;
 
@@ -36,6 +39,8 @@ t.test('keyboard-only sign-in and sign-out', async (t) => {
   await enter(w);
   await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
   t.equal(await focused(w), 'username', 'the cursor starts in the username field');
+  t.equal(await w.page.getAttribute('.brand img', 'alt'), 'Gatehouse', 'the logo, named by the product name');
+  t.ok(await w.page.evaluate(() => (document.querySelector('.brand img') as HTMLImageElement).naturalWidth > 0), 'and shown (the CSP lets the data: image through)');
   await w.page.keyboard.type('kim');
   await w.page.keyboard.press('Tab');
   t.equal(await focused(w), 'password', 'Tab goes on to the password');
@@ -92,7 +97,8 @@ t.test('every other page: consent, errors, expiry, the gateway sign-out pages, a
   // An application sending a redirect_uri it did not register: the gateway's own error page.
   await w.page.goto(`${gw.url}/oidc/auth?client_id=demo-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`);
   await w.step('oidc-error');
-  t.match(await w.text('#error-code'), /^GW_OIDC_/);
+  t.match(await w.text('#error'), /^The application asked Gatehouse to send you back to an address it has not registered/, 'said plainly');
+  t.equal(await w.text('#error-code'), 'GW_OIDC_REDIRECT_URI');
 
   // A sign-in page that has expired (or belongs to another browser).
   await w.page.goto(`${gw.url}/interaction/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);

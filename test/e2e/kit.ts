@@ -1,8 +1,9 @@
 // Browser end-to-end kit: headless Chromium (Debian's, never a downloaded one) through playwright-core,
 // driving the demo stack (demo/stack.ts: gateway, Duo emulator, sample OIDC app, sample SAML SP) started
 // on ephemeral ports. Every page a test passes through is screenshotted under
-// test-results/screenshots/<test>/NN-name.png and, when it is one of ours, checked: accessibility
-// basics, strict CSP honoured (no violation, no request leaving the stack), and the byte budget.
+// test-results/screenshots/<test>/NN-name.png and, when it is one of ours, checked: an accessibility
+// audit (axe-core, WCAG 2.1 A/AA, plus focus and reflow: a11y.ts), strict CSP honoured (no violation, no
+// request leaving the stack), and the byte budget.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,7 +132,8 @@ export class Walk {
     await this.page.screenshot({ path: file, fullPage: true });
     if (o.foreign) return;
     const report = await audit(this.page);
-    this.t.same(report.problems, [], `${this.name} ${label}: accessibility basics (${report.checked} elements checked)`);
+    this.t.same(report.problems, [], `${this.name} ${label}: no serious or critical axe finding, visible focus (${report.rulesRun} axe rules, ${report.focusable} Tab stops)`);
+    this.t.same(report.notes, [], `${this.name} ${label}: no moderate or minor axe finding either`);
     this.t.notOk(report.overflowAt320, `${label}: no sideways scrolling on a 320 px wide screen`);
     const size = await this.pageBytes();
     this.t.ok(size.total <= (o.budget ?? PAGE_BUDGET_BYTES), `${label}: ${size.total} bytes of HTML+CSS (budget ${o.budget ?? PAGE_BUDGET_BYTES})`);
@@ -208,6 +210,24 @@ async function relaxEmulatorFormAction(context: BrowserContext, duoUrl: string) 
 }
 
 export type { AuditReport };
+
+/** What the browser's accessibility tree holds for an element: what a screen reader announces for it. */
+export async function accessible(w: Walk, selector: string): Promise<{ role: string; name: string; description: string; disabled: boolean }> {
+  const cdp = await w.context.newCDPSession(w.page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+    const n = nodes[0]!;
+    const value = (v?: { value?: unknown }) => (v?.value === undefined ? '' : String(v.value));
+    return {
+      role: value(n.role), name: value(n.name), description: value(n.description),
+      disabled: n.properties?.some((p) => p.name === 'disabled' && p.value.value === true) ?? false,
+    };
+  } finally {
+    await cdp.detach();
+  }
+}
 
 /** Signs in on the gateway's login page (the current page). */
 export async function typePassword(w: Walk, username: string, password = PASSWORD) {

@@ -73,4 +73,21 @@ t.test('recovery code sign-in, then a password change in the portal with a fresh
   t.match(await w.page.locator('[role=status]').first().innerText(), /password was changed/i);
   t.match(await auditRows(stack, user.id, 'account.password'), [{ outcome: 'failure' }, { outcome: 'success' }]);
   t.ok(await gw.services.passwords.verify((await gw.services.users.findById(user.id))!.passwordHash, NEW_PASSWORD), 'the new password is stored');
+
+  // The portal's other task pages, while the second factor is still fresh: new recovery codes (confirm,
+  // then shown once), removing the authenticator app (the last factor while MFA is required: refused
+  // with a reason), signing out everywhere.
+  await w.page.goto(`${gw.url}/account/recovery`);
+  await w.at((u) => u.origin === gw.url && u.pathname === '/account/recovery');
+  await w.step('portal-recovery-confirm');
+  await clickAndWait(w, '#regenerate');
+  await w.step('portal-recovery-codes');
+  t.equal((await w.text('#recovery-codes')).split('\n').filter((l) => l.trim()).length, 10, 'ten new codes');
+  await clickAndWait(w, '#done');
+  await w.page.goto(`${gw.url}/account/totp/remove`);
+  await w.step('portal-totp-remove');
+  await w.page.goto(`${gw.url}/account/sign-out-everywhere`);
+  await w.at((u) => u.origin === gw.url && u.pathname === '/account/sign-out-everywhere');
+  await w.step('portal-sign-out-everywhere');
+  t.ok(await w.page.isVisible('#confirm'), 'one button, after the explanation');
 });

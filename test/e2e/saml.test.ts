@@ -46,6 +46,24 @@ t.test('SAML SP-initiated login with MFA, SSO into the OIDC app, single logout',
   await w.step('oidc-app-signed-in-by-sso');
   t.same(await shownAmr(w), ['pwd', 'swk', 'user', 'mfa'], 'the same sign-in, the same amr');
 
+  // The gateway's own SAML pages get the same checks. The auto-post page normally submits itself at once
+  // (its same-origin script); with the script held back it stays, and its Continue button does the same.
+  const postScript = `${gw.url}/assets/saml-post.js`;
+  await w.page.route(postScript, (r) => r.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: '' }));
+  await w.page.goto(`${sp.url}/login`);
+  await w.at((u) => u.origin === gw.url && u.pathname === '/saml/continue');
+  // Its size is mostly the signed SAMLResponse it carries (about 8 KB of base64), not page weight.
+  await w.step('saml-auto-post', { budget: 24 * 1024 });
+  t.match(await w.page.locator('main').innerText(), /Signing you in to Sample SAML service provider/, 'the page names the SP');
+  await w.page.unroute(postScript);
+  await clickAndWait(w, '#continue');
+  await w.at((u) => u.origin === sp.url && u.pathname === '/');
+  t.equal(await w.text('#authn-context'), 'https://refeds.org/profile/mfa', 'Continue without the script signs in too');
+  // Not a SAML request at all: the gateway's SAML error page, with a reference code.
+  await w.page.goto(`${gw.url}/saml/sso`);
+  await w.step('saml-error');
+  t.match(await w.text('#error-code'), /^GW_SAML_\w+ \(/);
+
   // Single logout from the SP: signed LogoutRequest → gateway ends the session → LogoutResponse back.
   await w.page.goto(sp.url);
   await clickAndWait(w, '#sign-out');

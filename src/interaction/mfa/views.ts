@@ -12,7 +12,9 @@ export function choicePage(theme: Theme, v: { uid: string; csrf: string; items: 
 <form method="post" action="/interaction/${v.uid}/mfa/begin">
 <input type="hidden" name="csrf" value="${v.csrf}">
 <ul class="choices">
-${v.items.map((i) => html`<li><button type="submit" name="factor" value="${i.id}" id="factor-${i.id}" class="${i.preferred ? '' : 'secondary'}" ${i.usable ? '' : 'disabled aria-disabled="true"'} ${i.preferred && i.usable ? 'autofocus' : ''}>${i.label}${i.preferred ? ' (last used)' : ''}<br><span class="muted">${i.usable ? i.description : 'Unavailable right now'}</span></button></li>`)}
+${v.items.map((i) => i.usable
+    ? html`<li><button type="submit" name="factor" value="${i.id}" id="factor-${i.id}" class="${i.preferred ? '' : 'secondary'}" ${i.preferred ? 'autofocus' : ''}>${i.label}${i.preferred ? ' (last used)' : ''}<br><span class="muted">${i.description}</span></button></li>`
+    : unavailable(i))}
 </ul>
 </form>
 ${v.canEnroll ? html`<p><a href="/interaction/${v.uid}/mfa/enroll" id="enroll-totp">Set up an authenticator app</a></p>` : ''}
@@ -20,6 +22,15 @@ ${usable.length === 0 && !v.canEnroll ? html`<p id="no-factor">No verification m
 <form method="post" action="/interaction/${v.uid}/abort"><input type="hidden" name="csrf" value="${v.csrf}"><button type="submit" class="secondary" id="cancel">Cancel sign-in</button></form>`,
   });
 }
+
+/**
+ * A factor that cannot be used now (Duo's health check failed). Not a `disabled` button: that would drop out
+ * of the Tab order, and its reason with it. It stays focusable with aria-disabled, says "Unavailable right
+ * now" in its name and points (aria-describedby) at the visible sentence below it, both read out on focus.
+ * Pressing it anyway is harmless: the server checks again and returns this page with the reason as an alert.
+ */
+const unavailable = (i: ChoiceItem) => html`<li><button type="submit" name="factor" value="${i.id}" id="factor-${i.id}" class="unavailable" aria-disabled="true" aria-describedby="factor-${i.id}-why">${i.label}${i.preferred ? ' (last used)' : ''}<br><span class="muted">Unavailable right now</span></button>
+<p class="muted why" id="factor-${i.id}-why">${i.label} is not answering, so it cannot be used for this sign-in. Choose another method, or try again in a few minutes.</p></li>`;
 
 export type CodeFactor = 'totp' | 'recovery' | 'bypass';
 const CODE_TEXT: Record<CodeFactor, { title: string; label: string }> = {

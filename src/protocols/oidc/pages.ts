@@ -12,6 +12,40 @@ const STABLE_CODES: Record<string, string> = {
   invalid_request_uri: 'GW_OIDC_INVALID_REQUEST',
 };
 
+/** What the user reads: a plain sentence for what happened and one for what to do; never the protocol's words alone. */
+interface Plain { title: string; message: string; next: string }
+
+const GO_BACK = 'Go back to the application and start again. If it happens again, the application needs fixing: give its administrator the reference code below.';
+
+/** The plain-language page for an oidc-provider error, by error code and, where one code covers several cases, description. */
+function plainError(productName: string, status: number, out: ErrorOut): Plain {
+  const description = out.error_description ?? '';
+  if (status >= 500 || out.error === 'server_error') {
+    return { title: 'Something went wrong', message: 'Something went wrong on our side, and the sign-in could not continue.', next: 'Wait a moment, then go back to the application and try again.' };
+  }
+  if (out.error === 'temporarily_unavailable') {
+    return { title: 'Temporarily unavailable', message: 'The sign-in service is temporarily unavailable.', next: 'Wait a moment, then go back to the application and try again.' };
+  }
+  if (out.error === 'invalid_redirect_uri') {
+    return { title: 'Sign-in stopped', message: `The application asked ${productName} to send you back to an address it has not registered, so the sign-in was stopped to protect your account.`, next: GO_BACK };
+  }
+  if (out.error === 'invalid_client' || out.error === 'unauthorized_client') {
+    return out.error === 'invalid_client'
+      ? { title: 'Unknown application', message: `The application that sent you here is not known to ${productName}.`, next: GO_BACK }
+      : { title: 'Application not allowed', message: 'This application is not allowed to sign you in this way.', next: GO_BACK };
+  }
+  if (out.error === 'invalid_request_uri' || /expired|already used|could not find logout details/.test(description)) {
+    return { title: 'This link has expired', message: 'This sign-in or sign-out link has expired or was already used.', next: 'Go back to the application and start again.' };
+  }
+  if (/post_logout_redirect_uri/.test(description)) {
+    return { title: 'Sign-out stopped', message: `The application asked ${productName} to send you back, after signing out, to an address it has not registered. You are still signed in.`, next: GO_BACK };
+  }
+  if (/id_token_hint|logout_hint/.test(description)) {
+    return { title: 'Sign-out could not be confirmed', message: 'The sign-out request from the application could not be verified. You are still signed in.', next: GO_BACK };
+  }
+  return { title: 'Sign-in could not continue', message: `The application sent a sign-in request that ${productName} cannot accept.`, next: GO_BACK };
+}
+
 export function createOidcPages(theme: Theme) {
   return {
     async renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error?: Error) {
@@ -23,13 +57,17 @@ export function createOidcPages(theme: Theme) {
         ctx.body = expiredPage(theme);
         return;
       }
+      const status = ctx.status ?? 500;
       const code = STABLE_CODES[out.error] ?? `GW_OIDC_${out.error.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
-      // error_description is oidc-provider's fixed wording (never a stack or an internal detail) for < 500.
-      const message = (ctx.status ?? 500) >= 500 ? 'Something went wrong on our side. Please try again.' : out.error_description ?? out.error;
+      const plain = plainError(theme.productName, status, out);
+      // For the application's developers, below the plain text: oidc-provider's error code and its fixed
+      // description (never a stack or an internal detail, and never for a 5xx).
+      const detail = status < 500 && out.error_description ? `${out.error}: ${out.error_description}` : undefined;
       ctx.body = page({
-        theme, title: 'Sign-in could not continue', error: message,
-        body: html`<p>The application sent a request Gatehouse cannot accept. Go back to the application and start again.</p>
-<p class="muted">Reference code: <span class="code" id="error-code">${code}</span></p>`,
+        theme, title: plain.title, error: plain.message,
+        body: html`<p>${plain.next}</p>
+<p class="muted">Reference code: <span class="code" id="error-code">${code}</span></p>
+${detail ? html`<p class="muted" id="error-detail">Detail for the application's developers: ${detail}</p>` : ''}`,
       });
     },
 
