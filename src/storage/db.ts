@@ -75,6 +75,10 @@ function createPgDb(opts: DbOptions): Db {
     async transaction<T>(fn: (q: Queryable) => Promise<T>) {
       const client = await track(pool.connect());
       let broken = false;
+      // A checked-out client has no pool listener: a connection lost mid-transaction would emit an unheard
+      // 'error' and crash the process. The pending query fails too, so marking the client is enough here.
+      const lost = (err: Error) => { broken = true; outage.observe(err); };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const q: Queryable = {
@@ -92,6 +96,7 @@ function createPgDb(opts: DbOptions): Db {
         await client.query('ROLLBACK').catch(() => { broken = true; });
         throw err;
       } finally {
+        client.removeListener('error', lost);
         client.release(broken);
       }
     },

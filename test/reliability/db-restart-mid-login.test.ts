@@ -1,0 +1,240 @@
+// The database going away in the middle of a login (through a TCP proxy the test cuts, so the shared server
+// is untouched): every request that needs it gets 503 + Retry-After, never a 500, the process keeps running,
+// and when the database is back the same login continues to success.
+// To cut *inside* a request, the test holds a lock the gateway's next write waits on, then cuts the proxy and
+// terminates that backend, as a database restart does. Either the request's writes were one transaction and
+// are all gone (the same code then works), or a one-time value (the TOTP step, the authorization code) was
+// already spent when the rest was cut: it stays spent, the user or RP is told plainly, nothing is granted,
+// and a fresh attempt works. Both are accepted; a sign-in from the cut request or a second grant never is.
+import t, { type Test } from 'tap';
+import pg from 'pg';
+import * as client from 'openid-client';
+import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
+import { startGateway, type Gateway } from '../helpers/gateway.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { hasStackTrace, readForm } from '../helpers/browser.ts';
+import { addUser, oauthFailure } from '../helpers/oidc.ts';
+import {
+  AMR_TOTP, alertText, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage, login,
+  policyClient, sleep, submitCode, type Flow,
+} from '../helpers/mfa.ts';
+
+const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const app = policyClient('required');
+
+if (!(await pgAvailable(url))) {
+  if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
+  t.comment('PostgreSQL not reachable: the outage is made by cutting a TCP proxy in front of PostgreSQL (the embedded PGlite has no connection to cut)');
+} else {
+  await run();
+}
+
+async function run() {
+  const fresh = await freshDb('pg', url);
+  t.teardown(() => fresh.drop());
+  const direct = fresh.db; // the test's own connection, not through the proxy
+  const schemaUrl = new URL(fresh.url!);
+  const proxy = await startTcpProxy({ host: schemaUrl.hostname, port: Number(schemaUrl.port || 5432) });
+  t.teardown(() => proxy.close());
+  schemaUrl.host = `127.0.0.1:${proxy.port}`;
+  const gw = await startGateway(t, {
+    databaseUrl: schemaUrl.href,
+    overrides: { oidc: { clients: [app] }, security: { ipLimitPerMinute: 10_000 }, database: { connectionTimeoutMs: 500, statementTimeoutMs: 3000 } },
+  });
+
+  /** A 503 with Retry-After and the plain "temporarily unavailable" page (or JSON for an API call). */
+  async function unavailable(t: Test, res: Response, what: string) {
+    t.equal(res.status, 503, `${what}: 503`);
+    t.equal(res.headers.get('retry-after'), '5', `${what}: Retry-After`);
+    const body = await res.text();
+    t.notOk(hasStackTrace(body), `${what}: no internal detail`);
+    if ((res.headers.get('content-type') ?? '').includes('html')) t.match(body, /The sign-in service is temporarily unavailable/, `${what}: the user is told plainly`);
+    else t.match(JSON.parse(body), { error: 'temporarily_unavailable' }, `${what}: the OAuth error temporarily_unavailable`);
+  }
+  async function restore(t: Test) {
+    await proxy.restore();
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) { ready = (await fetch(`${gw.url}/readyz`)).status === 200; if (!ready) await sleep(100); }
+    t.ok(ready, 'ready again after the database came back');
+  }
+  /**
+   * One connection holding a lock (taken by `sql`) that the gateway's next write will wait on. `cutInside` waits
+   * until a backend waits on that very lock (`waitingOn`: a pg_locks condition, so no other database's backend
+   * is ever picked), then cuts the proxy and terminates that backend, as a database restart does.
+   */
+  async function holdLock(sql: string, waitingOn: string) {
+    const c = new pg.Client({ connectionString: fresh.url });
+    c.on('error', () => {});
+    await c.connect();
+    await c.query('BEGIN');
+    await c.query(sql);
+    return {
+      async cutInside(t: Test, what: string) {
+        let pid: number | undefined;
+        for (let i = 0; i < 100 && pid === undefined; i++) {
+          const r = await direct.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE NOT granted AND ${waitingOn}`);
+          pid = r.rows[0]?.pid;
+          if (pid === undefined) await sleep(20);
+        }
+        t.ok(pid, `the gateway is blocked inside the request (${what})`);
+        await proxy.cut();
+        if (pid) await direct.query('SELECT pg_terminate_backend($1)', [pid]);
+        await c.query('ROLLBACK');
+        await c.end();
+      },
+    };
+  }
+  const lastStep = async (userId: string) => Number((await direct.query<{ last_step: string }>('SELECT last_step FROM mfa_totp WHERE user_id = $1', [userId])).rows[0]!.last_step);
+  const codeFormOf = (f: Flow) => readForm(f.page, '/mfa/totp');
+  const postCode = (f: Flow, code: string) => { const form = codeFormOf(f); return f.browser.submit(new URL(form.action, gw.url), { ...form.fields, code }); };
+
+  t.test('outage between password and TOTP: 503 at each step, then the same login finishes', async (t) => {
+    const user = await addUser(gw, 'pat');
+    const { secret } = await enrollTotp(gw, user.id);
+    const f = await login(gw, app, 'pat');
+    t.ok(isChoicePage(f.page), 'password accepted: the factor choice');
+    const choice = f.page;
+
+    await proxy.cut();
+    const form = readForm(choice, '/mfa/begin');
+    await unavailable(t, await f.browser.submit(new URL(form.action, gw.url), { ...form.fields, factor: 'totp' }), 'choosing TOTP');
+    await unavailable(t, await f.browser.navigate(f.url), 'reloading the choice');
+    t.equal((await fetch(`${gw.url}/healthz`)).status, 200, 'liveness stays 200');
+    await restore(t);
+
+    f.page = choice;
+    await chooseFactor(f, 'totp');
+    t.match(f.url.pathname, /\/mfa\/totp$/, 'the same login continues: the code page');
+    const code = await freshTotp(secret);
+    const before = await lastStep(user.id);
+
+    await proxy.cut();
+    await unavailable(t, await postCode(f, code), 'submitting the code');
+    await restore(t);
+    t.equal(await lastStep(user.id), before, 'the code was not spent by the failed request');
+
+    const { res } = await submitCode(f, code);
+    t.equal(res.status, 303, 'the same code now signs in');
+    t.ok(atClient(f));
+    t.same((await idClaims(f)).amr, AMR_TOTP);
+    t.same((await auditRows(gw, user.id)).map((r) => `${r.type}:${r.outcome}`), ['login.password:success', 'mfa.totp:success'], 'one sign-in, nothing half-recorded');
+  });
+
+  t.test('cut inside the TOTP submission: no sign-in from the cut request; the login finishes once, told plainly if the code was spent', async (t) => {
+    const user = await addUser(gw, 'quinn');
+    const { secret } = await enrollTotp(gw, user.id);
+    const f = await login(gw, app, 'quinn');
+    await chooseFactor(f, 'totp');
+    const code = await freshTotp(secret);
+    const before = await lastStep(user.id);
+    // The audit row of the success is written after the code was checked and before the login is finished.
+    const lock = await holdLock('LOCK TABLE audit_events IN EXCLUSIVE MODE', `relation = 'audit_events'::regclass`);
+    const pending = postCode(f, code);
+    await lock.cutInside(t, 'writing the audit row');
+    await unavailable(t, await pending, 'the cut submission');
+    await restore(t);
+
+    const spent = await lastStep(user.id) > before;
+    const { res } = await submitCode(f, code);
+    if (!spent) {
+      // Everything of the cut request was rolled back: the same code simply works.
+      t.equal(res.status, 303);
+      t.ok(atClient(f), 'the same code signs in');
+    } else {
+      // Half-written: the step (a one-time value) is spent and stays spent, the login was not finished. The
+      // same code is refused with the reason, and a fresh attempt with the next code works.
+      t.notOk(atClient(f), 'the spent code does not sign in again');
+      t.ok(isChoicePage(f.page), 'back at the factor choice');
+      t.equal(alertText(f.page), 'Authenticator app: That attempt expired or was already used. Choose a method below to continue.');
+      await chooseFactor(f, 'totp');
+      const again = await submitCode(f, await freshTotp(secret));
+      t.equal(again.res.status, 303);
+      t.ok(atClient(f), 'signed in with the next code');
+    }
+    t.same((await idClaims(f)).amr, AMR_TOTP);
+    t.same((await auditRows(gw, user.id)).map((r) => `${r.type}:${r.outcome}`),
+      ['login.password:success', ...(spent ? ['mfa.totp:failure'] : []), 'mfa.totp:success'], 'exactly one TOTP success; the cut request left no row');
+    t.comment(`the cut TOTP step was ${spent ? 'spent (told plainly, next code)' : 'rolled back (same code)'}`);
+  });
+
+  /** Finishes a login to the point where the RP holds a code. */
+  async function toCode(username: string): Promise<Flow> {
+    const user = await addUser(gw, username);
+    const { secret } = await enrollTotp(gw, user.id);
+    const f = await login(gw, app, username);
+    await chooseFactor(f, 'totp');
+    await submitCode(f, await freshTotp(secret));
+    if (!atClient(f)) throw new Error(`expected the client with a code, got ${f.url.href}`);
+    return f;
+  }
+  const redeem = (f: Flow) => client.authorizationCodeGrant(f.rp, f.url, { pkceCodeVerifier: f.verifier, expectedState: f.state, expectedNonce: f.nonce });
+  const rawRedeem = (f: Flow) => fetch(`${gw.url}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: f.url.searchParams.get('code')!, redirect_uri: f.redirectUri, code_verifier: f.verifier }),
+  });
+  /** The grant a code belongs to. */
+  const grantOf = async (code: string) =>
+    (await direct.query<{ grant_id: string }>(`SELECT grant_id FROM oidc_models WHERE model = 'AuthorizationCode' AND id = $1`, [code])).rows[0]!.grant_id;
+  /** Rows of a grant by model (`consumed` counts one-time values spent), the Grant itself left out. */
+  async function grantRows(grantId: string): Promise<Record<string, number>> {
+    const r = await direct.query<{ model: string; n: string; consumed: string }>(`SELECT model, count(*) AS n, count(consumed_at) AS consumed FROM oidc_models
+      WHERE grant_id = $1 AND model <> 'Grant' GROUP BY model ORDER BY model`, [grantId]);
+    return Object.fromEntries(r.rows.flatMap((row) => [[row.model, Number(row.n)], ...(Number(row.consumed) ? [[`${row.model} consumed`, Number(row.consumed)]] : [])]));
+  }
+
+  t.test('outage during the token exchange: 503, then the same code is redeemed once', async (t) => {
+    const f = await toCode('ray');
+    const grant = await grantOf(f.url.searchParams.get('code')!);
+    await proxy.cut();
+    await unavailable(t, await rawRedeem(f), 'the token endpoint');
+    await restore(t);
+    t.same(await grantRows(grant), { AuthorizationCode: 1 }, 'nothing spent or issued during the outage');
+    const claims = await idClaims(f);
+    t.same(claims.amr, AMR_TOTP, 'the same code is redeemed after the outage');
+    t.same(await grantRows(grant), { AccessToken: 1, AuthorizationCode: 1, 'AuthorizationCode consumed': 1 }, 'the code spent once, one access token issued');
+    t.match(await oauthFailure(redeem(f)), { error: 'invalid_grant' }, 'and only once');
+  });
+
+  t.test('cut inside the token exchange: nothing issued by the cut request; the code redeems once, or is refused and a fresh login works', async (t) => {
+    const f = await toCode('sue');
+    const grant = await grantOf(f.url.searchParams.get('code')!);
+    // Blocks only the access token's INSERT, which oidc-provider runs after consuming the code.
+    await direct.query(`CREATE OR REPLACE FUNCTION hold_access_tokens() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.model = 'AccessToken' THEN PERFORM pg_advisory_xact_lock(7106); END IF; RETURN NEW; END $$`);
+    await direct.query('CREATE TRIGGER hold_access_tokens BEFORE INSERT ON oidc_models FOR EACH ROW EXECUTE FUNCTION hold_access_tokens()');
+    t.teardown(() => direct.query('DROP TRIGGER IF EXISTS hold_access_tokens ON oidc_models'));
+    const lock = await holdLock('SELECT pg_advisory_xact_lock(7106)', `locktype = 'advisory' AND objid = 7106 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    const pending = rawRedeem(f);
+    await lock.cutInside(t, 'writing the access token');
+    await unavailable(t, await pending, 'the cut token request');
+    await restore(t);
+    await direct.query('DROP TRIGGER hold_access_tokens ON oidc_models');
+
+    const rows = await grantRows(grant);
+    t.notOk(rows.AccessToken, 'the cut request issued no access token');
+    const spent = rows['AuthorizationCode consumed'] === 1;
+    t.same(rows, { AuthorizationCode: 1, ...(spent ? { 'AuthorizationCode consumed': 1 } : {}) });
+    if (!spent) {
+      // The consume and the tokens were one transaction, rolled back together: the same code redeems, once.
+      t.same((await idClaims(f)).amr, AMR_TOTP, 'the same code redeems after the outage');
+      t.match(await oauthFailure(redeem(f)), { error: 'invalid_grant' }, 'and only once');
+    } else {
+      // Half-written: the code (a one-time value) is spent without tokens. It stays spent: the RP is told
+      // invalid_grant and starts again; the SSO session survived, so a fresh authorization returns a new code.
+      t.match(await oauthFailure(redeem(f)), { error: 'invalid_grant' }, 'the spent code is refused: the RP is told to start again');
+      t.notOk((await grantRows(grant)).AccessToken, 'still no access token for that grant');
+      const again = await login(gw, app, 'sue', { browser: f.browser });
+      t.ok(atClient(again), 'a fresh attempt gets a new code (single sign-on, no new password)');
+      t.same((await idClaims(again)).amr, AMR_TOTP);
+      t.match(await oauthFailure(redeem(again)), { error: 'invalid_grant' }, 'the new code redeems once');
+    }
+    t.comment(`the cut code was ${spent ? 'spent (RP told invalid_grant, fresh login)' : 'rolled back (same code redeemed)'}`);
+  });
+
+  t.test('the gateway survived every cut: no fatal or internal error logged', async (t) => {
+    t.notOk(gw.logs.some((l) => /"level":60/.test(l)), 'no fatal log');
+    t.same(gw.logs.filter((l) => /GW_ERR_INTERNAL/.test(l)), [], 'no 500');
+    t.ok(gw.logs.some((l) => /GW_ERR_DB_UNAVAILABLE/.test(l)), 'the outages were logged as such');
+  });
+}
