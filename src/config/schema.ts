@@ -150,6 +150,8 @@ export const ConfigSchema = Type.Object({
   metrics: Type.Object({
     enabled: Bool('Serve Prometheus metrics at /metrics', true),
     token: Type.Optional(Str('Bearer token required for /metrics', { secret: true })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Serve /metrics on this port only (its own listener, not on the public port); unset: on the public port' })),
+    host: Type.Optional(Str('Address the metrics port listens on; unset: the same as server.host', { minLength: 1 })),
   }, { ...Strict, default: {} }),
   ui: Type.Object({
     productName: Str('Product name on the pages', { default: 'Gatehouse' }),

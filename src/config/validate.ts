@@ -99,6 +99,12 @@ const mfaRules: Rule[] = [
 
 const uiRules: Rule[] = [{
   reads: ['/ui/logoFile'],
+const metricsRules: Rule[] = [{
+  reads: ['/metrics/port', '/server/port'],
+  run: (c) => c.metrics?.port !== undefined && c.metrics.port === c.server?.port
+    ? [{ pointer: '/metrics/port', text: `must differ from server.port (${c.server.port}); leave it unset to serve /metrics on the public port` }] : [],
+}];
+
   run(c) {
     if (c.ui.logoFile === undefined) return [];
     try { readLogo(c.ui.logoFile); return []; } catch (err) {
@@ -110,7 +116,7 @@ const uiRules: Rule[] = [{
 
 /** Problems the schema cannot see. `invalid` tells which pointers already have a problem. */
 export function crossChecks(c: Config, invalid: Invalid = () => false): Problem[] {
-  const rules = [...issuerRules, ...productionRules, ...mfaRules, ...uiRules];
+  const rules = [...issuerRules, ...productionRules, ...mfaRules, ...metricsRules, ...uiRules];
   const out = rules.filter((r) => !r.reads.some(invalid)).flatMap((r) => r.run(c));
   // Clients are checked one by one: a mistake in one must not hide the others'.
   if (Array.isArray(c.oidc?.clients)) out.push(...clientRules(c, invalid));
