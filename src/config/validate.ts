@@ -97,14 +97,14 @@ const mfaRules: Rule[] = [
   duoRequired('apiHost', 'Duo is enabled (mfa.factors lists duo) but the API hostname is not set: a bare host name such as api-xxxxxxxx.duosecurity.com'),
 ];
 
-const uiRules: Rule[] = [{
-  reads: ['/ui/logoFile'],
 const metricsRules: Rule[] = [{
   reads: ['/metrics/port', '/server/port'],
   run: (c) => c.metrics?.port !== undefined && c.metrics.port === c.server?.port
     ? [{ pointer: '/metrics/port', text: `must differ from server.port (${c.server.port}); leave it unset to serve /metrics on the public port` }] : [],
 }];
 
+const uiRules: Rule[] = [{
+  reads: ['/ui/logoFile'],
   run(c) {
     if (c.ui.logoFile === undefined) return [];
     try { readLogo(c.ui.logoFile); return []; } catch (err) {
