@@ -1,13 +1,21 @@
-// Horizontal scale: two instances on one PostgreSQL, nothing instance-local. A login (password + TOTP)
-// hops between them at every request, and a key rotation on one is picked up by the other.
-import t from 'tap';
+// Horizontal scale: two instances on one database, nothing instance-local. An OIDC login (password + TOTP)
+// hops between them at every request, and a key rotation on one is picked up by the other (PostgreSQL). A SAML
+// login with Duo hops at every step (AuthnRequest on A, login form on B, factor on A, Duo's return and the
+// assertion on B) and its single logout is started on A and finished on B (PostgreSQL or a shared PGlite).
+import t, { type Test } from 'tap';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
-import { confidentialClient, startGateway } from '../helpers/gateway.ts';
+import { TEST_SECRET, captureStream, confidentialClient, deepMerge, freePort, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { addUser, discover, startAuthorize, submitLogin } from '../helpers/oidc.ts';
-import { readForm } from '../helpers/browser.ts';
-import { enrollTotp, totpNow } from '../helpers/mfa.ts';
+import { Browser, readForm } from '../helpers/browser.ts';
+import { ACR_MFA, auditRows, enrollTotp, matchAll, totpNow } from '../helpers/mfa.ts';
+import { startDuo, visitDuo } from '../helpers/duo.ts';
+import { SP2_ACS, SP2_ENTITY, SP2_SLO, SP_ACS, SP_SLO, keyPair, nodeSamlSp, spConfig } from '../saml/helpers.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createServices } from '../../src/services.ts';
+import { buildApp } from '../../src/app.ts';
 
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -61,4 +69,148 @@ t.test('a login hops between two instances at every step', async (t) => {
   t.ok(bKids.includes(newKid!), 'B publishes the key A created');
   const jwksB = createRemoteJWKSet(new URL(`http://127.0.0.1:${portB}/oidc/jwks`));
   await t.resolves(jwtVerify(before, jwksB, { issuer: a.url, audience: confidentialClient.clientId }), 'a token signed before the rotation still verifies at B');
+});
+
+/**
+ * Two gateway instances over one database, B published under A's URL. With TEST_DATABASE_URL the database is
+ * a fresh PostgreSQL schema reached through each instance's own pool; otherwise one in-memory PGlite that both
+ * instances (each with its own services, provider and caches) use in this process: either way the database is
+ * the only thing the two share.
+ */
+async function twoInstances(t: Test, overrides: Record<string, unknown>): Promise<[Gateway, Gateway]> {
+  if (PG_URL) {
+    const shared = await freshDb('pg', url);
+    await shared.db.close();
+    t.teardown(() => shared.drop());
+    const a = await startGateway(t, { databaseUrl: shared.url, overrides });
+    return [a, await startGateway(t, { databaseUrl: shared.url, overrides, issuer: a.url })];
+  }
+  const shared = await freshDb('pglite');
+  const start = async (issuer?: string): Promise<Gateway> => {
+    const port = await freePort();
+    const own = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      env: {},
+      overrides: deepMerge({
+        secret: TEST_SECRET, server: { host: '127.0.0.1', port, issuer: issuer ?? own },
+        passwords: { memoryKiB: 1024, iterations: 1, parallelism: 1, minLength: 8 }, security: { progressiveDelayMs: 0 },
+        dataDir: ':memory:',
+      }, overrides),
+    });
+    const logs: string[] = [];
+    const services = await createServices(config, createLogger('info', captureStream(logs)), { db: shared.db });
+    const app = await buildApp(services, { issuer: issuer ?? own });
+    await app.listen({ host: '127.0.0.1', port });
+    return { url: issuer ?? own, app, services, config, logs, close: () => app.close() };
+  };
+  const a = await start();
+  const b = await start(a.url);
+  t.teardown(async () => { await a.close(); await b.close(); await shared.drop(); });
+  return [a, b];
+}
+
+t.test('a SAML login with Duo hops between two instances at every step, then single logout', async (t) => {
+  const duo = await startDuo(t);
+  const kp1 = await keyPair(1);
+  const [a, b] = await twoInstances(t, {
+    ...duo.overrides({ factors: ['duo', 'totp'] }),
+    database: { sweepIntervalSeconds: 1 },
+    saml: {
+      sps: [
+        await spConfig({ mfa: 'required' }),
+        await spConfig({ entityId: SP2_ENTITY, name: 'Other SP', acs: [{ url: SP2_ACS }], sloUrl: SP2_SLO, signingCerts: [kp1.certPem] }),
+      ],
+    },
+  });
+  const portA = new URL(a.url).port;
+  const portB = String((b.app.server.address() as { port: number }).port);
+  t.not(portA, portB);
+  const user = await addUser(a);
+  await enrollTotp(a, user.id); // a second factor, so that the factor choice shows and Duo is chosen on A
+  const sp = await nodeSamlSp(a, { disableRequestedAuthnContext: true });
+  const sp2 = await nodeSamlSp(a, { issuer: SP2_ENTITY, callbackUrl: SP2_ACS, audience: SP2_ENTITY, privateKey: kp1.keyPem, disableRequestedAuthnContext: true });
+
+  // Every request to the public URL goes to the other instance than the one before, except the named steps,
+  // which go where the scenario says. The trace records who served what.
+  const PINNED: [RegExp, (u: URL) => boolean, 'A' | 'B'][] = [
+    [/^\/saml\/sso$/, () => true, 'A'], // the AuthnRequest
+    [/^\/interaction\/[^/]+\/login$/, () => true, 'B'], // the login form's POST
+    [/^\/interaction\/[^/]+\/mfa\/begin$/, () => true, 'A'], // the factor: Duo begins on A
+    [/^\/interaction\/[^/]+\/mfa\/duo\/callback$/, () => true, 'B'], // and returns to B
+    [/^\/saml\/continue$/, () => true, 'B'], // the assertion
+    [/^\/saml\/slo$/, (u) => u.searchParams.has('SAMLRequest'), 'A'], // SP 1's LogoutRequest
+    [/^\/saml\/slo$/, (u) => u.searchParams.has('SAMLResponse'), 'B'], // SP 2's LogoutResponse
+  ];
+  const trace: { path: string; on: 'A' | 'B' }[] = [];
+  let last: 'A' | 'B' = 'B';
+  const hop = (u: URL) => {
+    if (u.port !== portA) return u;
+    const pin = PINNED.find(([re, when]) => re.test(u.pathname) && when(u));
+    last = pin ? pin[2] : last === 'A' ? 'B' : 'A';
+    trace.push({ path: u.pathname, on: last });
+    u.port = last === 'A' ? portA : portB;
+    return u;
+  };
+  const browser = Object.assign(new Browser(), { rewrite: hop });
+  const on = (path: RegExp) => trace.filter((s) => path.test(s.path)).map((s) => s.on);
+
+  let { res, url: at } = await browser.follow(await browser.get(await sp.getAuthorizeUrlAsync('rs-hop', undefined, {})), a.url);
+  const login = readForm(await res.text(), '/login');
+  ({ res, url: at } = await browser.follow(await browser.post(new URL(login.action, a.url), { ...login.fields, username: 'alice', password: 'correct horse battery' }), at));
+  const choice = readForm(await res.text(), '/mfa/begin');
+  res = await browser.post(new URL(choice.action, a.url), { ...choice.fields, factor: 'duo' });
+  const prompt = new URL(res.headers.get('location')!);
+  t.equal(prompt.pathname, '/oauth/v1/authorize', 'A sent the browser to Duo');
+  const hopDuo = await visitDuo(prompt, duo.emulator.caPem);
+  const callback = new URL(hopDuo.location!);
+  t.equal(callback.port, portA, 'Duo returns to the public URL');
+  ({ res, url: at } = await browser.follow(await browser.get(callback), callback));
+  t.equal(at.pathname, '/saml/continue');
+  const page = await res.text();
+  t.match(page, /id="saml-post"/, 'the auto-post to the SP');
+  const posted = readForm(page, '');
+  t.equal(posted.action, SP_ACS);
+  t.equal(posted.fields.RelayState, 'rs-hop');
+  const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: posted.fields.SAMLResponse! });
+  t.ok(profile, 'node-saml verifies the Response B signed with the key A published');
+  t.equal(profile!.nameID, 'alice@example.com');
+  t.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(Buffer.from(posted.fields.SAMLResponse!, 'base64').toString())?.[1], ACR_MFA, 'the MFA class');
+
+  t.ok(trace.length >= 8 && trace.every((s, i) => i === 0 || s.on !== trace[i - 1]!.on), `every request of the login went to the other instance (${trace.map((s) => s.on).join('')})`);
+  t.same(on(/^\/saml\/sso$/), ['A'], 'AuthnRequest on A');
+  t.same(on(/\/login$/), ['B'], 'login form on B');
+  t.same(on(/\/mfa\/begin$/), ['A'], 'factor on A');
+  t.same(on(/\/duo\/callback$/), ['B'], 'Duo callback on B');
+  t.same(on(/^\/saml\/continue$/), ['B'], 'assertion from B');
+  t.ok(on(/^\/interaction\/[^/]+$/).includes('A') && on(/^\/interaction\/[^/]+$/).includes('B'), 'the interaction pages were rendered by both');
+  t.ok(on(/^\/oidc\/auth/).length >= 2, 'the authorization endpoint was crossed more than once');
+  matchAll(t, await auditRows(a, user.id, 'mfa.duo'), [{ outcome: 'success', factor: 'duo' }]);
+
+  // SP 2 rides the session from whichever instance; then SP 1's LogoutRequest on A, SP 2's answer on B.
+  ({ res } = await browser.follow(await browser.get(await sp2.getAuthorizeUrlAsync('rs-hop-2', undefined, {})), a.url));
+  const posted2 = readForm(await res.text(), '');
+  t.equal(posted2.action, SP2_ACS, 'single sign-on to SP 2 without a password');
+  t.ok((await sp2.validatePostResponseAsync({ SAMLResponse: posted2.fields.SAMLResponse! })).profile);
+
+  res = await browser.get(await sp.getLogoutUrlAsync(profile!, 'rs-logout', {}));
+  t.equal(res.status, 303, 'A sends the browser to SP 2 with a LogoutRequest');
+  const toSp2 = new URL(res.headers.get('location')!);
+  t.equal(`${toSp2.origin}${toSp2.pathname}`, SP2_SLO);
+  const asked = await sp2.validateRedirectAsync(Object.fromEntries(toSp2.searchParams), toSp2.search.slice(1));
+  t.equal(asked.profile!.nameID, 'alice@example.com', 'node-saml verifies the LogoutRequest A signed');
+  res = await browser.get(await sp2.getLogoutResponseUrlAsync(asked.profile!, toSp2.searchParams.get('RelayState')!, {}, true));
+  t.equal(res.status, 303, 'B continues the logout A started');
+  const back = new URL(res.headers.get('location')!);
+  t.equal(`${back.origin}${back.pathname}`, SP_SLO);
+  t.equal(back.searchParams.get('RelayState'), 'rs-logout');
+  t.equal((await sp.validateRedirectAsync(Object.fromEntries(back.searchParams), back.search.slice(1))).loggedOut, true, 'SP 1 gets a Success LogoutResponse from B');
+  t.same(on(/^\/saml\/slo$/), ['A', 'B'], 'SLO: LogoutRequest on A, LogoutResponse on B');
+  t.equal((await a.services.db.query('SELECT 1 FROM saml_sessions WHERE user_id = $1', [user.id])).rowCount, 0, 'no SAML session left');
+
+  // The gateway session is gone for both instances.
+  for (const via of ['A', 'B'] as const) {
+    const direct = Object.assign(new Browser(), { cookies: browser.cookies, rewrite: (u: URL) => { if (u.port === portA) u.port = via === 'A' ? portA : portB; return u; } });
+    const { res: r } = await direct.follow(await direct.get(await sp.getAuthorizeUrlAsync('rs-after', undefined, {})), a.url);
+    t.match(await r.text(), /name="password"/, `${via} asks for the password again`);
+  }
 });
