@@ -4,6 +4,20 @@ import type { Node } from './settings.ts';
 
 export { schemaAt } from './settings.ts';
 
+/** Deeper than any real config (the schema nests a few levels): refused before anything recurses into it. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Whether a parsed document nests deeper than max (iterative: a 100 000-deep JSON array must not overflow the stack). */
+export function nestedDeeper(doc: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[doc, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    if (v && typeof v === 'object') for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The JSON type a node accepts; unions of literals report the type of their literals. */
 function typeOf(s: Node): string | undefined {
   return s.type ?? (s.anyOf?.[0] && 'const' in s.anyOf[0] ? typeof s.anyOf[0].const : undefined);
@@ -25,7 +39,9 @@ export function coerce(schema: Node, text: string): unknown {
     case 'array': {
       const objects = schema.items?.type === 'object';
       if (trimmed.startsWith('[')) {
-        try { return JSON.parse(trimmed); } catch { return new Error('must be a JSON list (the value does not parse as JSON)'); }
+        let list: unknown;
+        try { list = JSON.parse(trimmed); } catch { return new Error('must be a JSON list (the value does not parse as JSON)'); }
+        return nestedDeeper(list, MAX_CONFIG_DEPTH) ? new Error(`must be a JSON list nested at most ${MAX_CONFIG_DEPTH} levels deep`) : list;
       }
       if (objects) return new Error('must be a JSON list of objects, e.g. [{"clientId": "…"}]');
       return trimmed === '' ? [] : trimmed.split(',').map((x) => x.trim()).filter(Boolean);

@@ -3,6 +3,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Problem } from './problems.ts';
 import { readBounded } from './env.ts';
+import { MAX_CONFIG_DEPTH, nestedDeeper } from './coerce.ts';
 
 /** Largest config file read (inline SP metadata makes big ones possible; anything beyond is a mistake). */
 export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
@@ -42,6 +43,7 @@ export function readConfigFile(file: string, problems: Problem[]): Obj {
     return {};
   }
   if (doc === null || doc === undefined) return {};
+  if (nestedDeeper(doc, MAX_CONFIG_DEPTH)) { problems.push({ env, text: `${file}: nested deeper than ${MAX_CONFIG_DEPTH} levels` }); return {}; }
   if (!isObj(doc)) { problems.push({ env, text: `${file}: the top level must be a mapping of settings` }); return {}; }
   return doc;
 }

@@ -116,7 +116,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   // A key that already failed while loading (unreadable file, conflict) is not reported again by the schema,
   // and the cross-field rules skip what any earlier problem touches.
   const failed = (pointer: string, list: Problem[]) => list.some((q) => q.pointer !== undefined && overlaps(q.pointer, pointer));
-  problems.push(...schemaProblems(config).filter((p) => !failed(p.pointer!, problems)));
+  // Only at or below the key that failed: a wrong section above it (`server:` left empty while PORT_FILE is
+  // unreadable) is still reported, and so keeps the cross-field rules away from it.
+  const below = (pointer: string, list: Problem[]) => list.some((q) => q.pointer !== undefined && (pointer === q.pointer || pointer.startsWith(`${q.pointer}/`)));
+  problems.push(...schemaProblems(config).filter((p) => !below(p.pointer!, problems)));
   const known = [...problems];
   problems.push(...crossChecks(config, (pointer) => failed(pointer, known)));
 

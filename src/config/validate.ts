@@ -63,16 +63,18 @@ function clientRules(c: Config, invalid: Invalid): Problem[] {
       if (failed && !reads.some((r) => invalid(`${at}/${r}`))) out.push({ pointer: `${at}/${key}`, text });
     };
     const pub = cl.tokenEndpointAuthMethod === 'none';
+    // A list of the wrong type is the schema's problem; the rules below must not trip over it.
+    const list = <T>(v: T[]): T[] => (Array.isArray(v) ? v : []);
     rule(['clientId'], 'clientId', seen.has(cl.clientId), `duplicate client id ${JSON.stringify(cl.clientId)}`);
     seen.add(cl.clientId);
     const secretKeys = ['tokenEndpointAuthMethod', 'clientSecret', 'clientSecretFile'];
     rule(secretKeys, 'clientSecret', !pub && !cl.clientSecret, 'a confidential client needs clientSecret or clientSecretFile (or tokenEndpointAuthMethod: none for a public client)');
     rule(secretKeys, 'clientSecret', pub && !!cl.clientSecret, 'a public client (tokenEndpointAuthMethod: none) must not have a secret');
-    rule(['tokenEndpointAuthMethod', 'grantTypes'], 'grantTypes', pub && cl.grantTypes.includes('client_credentials'), 'client_credentials needs a confidential client');
-    rule(['grantTypes', 'redirectUris'], 'redirectUris', cl.grantTypes.includes('authorization_code') && cl.redirectUris.length === 0, 'authorization_code needs at least one redirect URI');
+    rule(['tokenEndpointAuthMethod', 'grantTypes'], 'grantTypes', pub && list(cl.grantTypes).includes('client_credentials'), 'client_credentials needs a confidential client');
+    rule(['grantTypes', 'redirectUris'], 'redirectUris', list(cl.grantTypes).includes('authorization_code') && list(cl.redirectUris).length === 0, 'authorization_code needs at least one redirect URI');
     const uris: [string, string | undefined][] = [
-      ...cl.redirectUris.map((u, j): [string, string] => [`redirectUris/${j}`, u]),
-      ...cl.postLogoutRedirectUris.map((u, j): [string, string] => [`postLogoutRedirectUris/${j}`, u]),
+      ...list(cl.redirectUris).map((u, j): [string, string] => [`redirectUris/${j}`, u]),
+      ...list(cl.postLogoutRedirectUris).map((u, j): [string, string] => [`postLogoutRedirectUris/${j}`, u]),
       ['backchannelLogoutUri', cl.backchannelLogoutUri],
     ];
     for (const [key, u] of uris) {
