@@ -1,6 +1,6 @@
 // Config clients → oidc-provider client metadata. Clients come only from config; nothing writes them.
 import type { ClientMetadata } from 'oidc-provider';
-import type { ClientConfig } from '../../config/schema.ts';
+import type { ClientConfig, MfaPolicy } from '../../config/schema.ts';
 
 export function toClientMetadata(c: ClientConfig): ClientMetadata {
   const grantTypes = [...c.grantTypes];
@@ -25,3 +25,31 @@ export function toClientMetadata(c: ClientConfig): ClientMetadata {
 }
 
 export const EXTRA_CLIENT_METADATA = ['gatehouse:mfa', 'gatehouse:first_party', 'gatehouse:access_token_format', 'gatehouse:duo_fail_mode'];
+
+/** Gatehouse's policy fields of a client, as the hot paths need them. */
+export interface ClientPolicy {
+  mfa: MfaPolicy | undefined; firstParty: boolean; accessTokenFormat: string; duoFailMode: 'open' | 'closed' | undefined;
+}
+
+// oidc-provider's `client.metadata()` rebuilds the whole metadata object (snake-casing every key and scanning
+// the recognised-metadata list) on each call: ~4 % of a client-credentials grant when called per token. Clients
+// come only from config and oidc-provider keeps each static client instance it built for good (its
+// `staticClients` map, no LRU), so the fields are read once per instance; a provider rebuilt after a key
+// rotation builds new instances, and the old ones (and their entries) are collected with it.
+const policies = new WeakMap<object, ClientPolicy>();
+
+/** The client's gatehouse:* fields, read once per oidc-provider client instance. */
+export function clientPolicy(client: { metadata(): Record<string, unknown> }): ClientPolicy {
+  let p = policies.get(client);
+  if (!p) {
+    const m = client.metadata();
+    p = Object.freeze({
+      mfa: m['gatehouse:mfa'] as MfaPolicy | undefined,
+      firstParty: Boolean(m['gatehouse:first_party']),
+      accessTokenFormat: (m['gatehouse:access_token_format'] as string | undefined) ?? 'jwt',
+      duoFailMode: m['gatehouse:duo_fail_mode'] as 'open' | 'closed' | undefined,
+    });
+    policies.set(client, p);
+  }
+  return p;
+}

@@ -3,7 +3,7 @@
 // with the stronger amr, or with `mfa.done` when the step passed without a second factor (fail-open,
 // single-factor bypass) so the gateway never claims more than happened.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import type { MfaPolicy } from '../../config/schema.ts';
+import { clientPolicy } from './clients.ts';
 import { mfaNeeded } from '../../mfa/policy.ts';
 
 const { Prompt, Check } = interactionPolicy;
@@ -16,7 +16,7 @@ export function createMfaPrompt(hasLocalFactor: (accountId: string) => Promise<b
       if (!accountId || !client) return Check.NO_NEED_TO_PROMPT;
       if ((ctx.oidc.result as { mfa?: { done?: boolean } } | undefined)?.mfa?.done) return Check.NO_NEED_TO_PROMPT;
       const need = await mfaNeeded({
-        policy: (client.metadata()['gatehouse:mfa'] as MfaPolicy | undefined) ?? 'required',
+        policy: clientPolicy(client).mfa ?? 'required',
         sessionAmr: session.amr as string[] | undefined,
         requestedAcr: typeof params?.acr_values === 'string' ? params.acr_values.split(' ') : [],
         hasLocalFactor: () => hasLocalFactor(accountId),

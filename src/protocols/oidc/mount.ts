@@ -13,22 +13,29 @@ export interface ProviderHolder { current(): Provider; callback(): ReturnType<Pr
  * Koa middleware: a 5xx caused by a database outage becomes 503 + Retry-After: Gatehouse's page for a
  * browser (the authorization and logout endpoints), the OAuth error JSON for everything else.
  */
+type OutageCtx = { status: number; body: unknown; set(k: string, v: string): void; type: string; accepts(...t: string[]): string | false };
+
 export function outageMiddleware(isUnavailable: () => boolean, theme: Theme) {
-  return async (ctx: { status: number; body: unknown; set(k: string, v: string): void; type: string; accepts(...t: string[]): string | false }, next: () => Promise<void>) => {
+  return async (ctx: OutageCtx, next: () => Promise<void>) => {
     await next();
-    if (ctx.status >= 500 && isUnavailable()) {
-      ctx.status = 503;
-      ctx.set('retry-after', '5');
-      ctx.set('cache-control', 'no-store');
-      if (ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'text/html; charset=utf-8';
-        ctx.body = unavailablePage(theme);
-        return;
-      }
-      ctx.type = 'application/json';
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
-    }
+    applyOutage(ctx, isUnavailable, theme);
   };
+}
+
+/** The outage answer, when the response is a 5xx and the database is the reason. */
+export function applyOutage(ctx: OutageCtx, isUnavailable: () => boolean, theme: Theme) {
+  if (ctx.status >= 500 && isUnavailable()) {
+    ctx.status = 503;
+    ctx.set('retry-after', '5');
+    ctx.set('cache-control', 'no-store');
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = unavailablePage(theme);
+      return;
+    }
+    ctx.type = 'application/json';
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
+  }
 }
 
 /**
@@ -39,13 +46,23 @@ export function outageMiddleware(isUnavailable: () => boolean, theme: Theme) {
  * computed under server.trustProxy.
  */
 export function pinOrigin(req: FastifyRequest, issuer: string) {
-  const { host, protocol } = new URL(issuer);
+  const { host, proto } = originOf(issuer);
   const h = req.raw.headers;
   h.host = host;
   h['x-forwarded-host'] = host;
-  h['x-forwarded-proto'] = protocol.slice(0, -1);
+  h['x-forwarded-proto'] = proto;
   h['x-forwarded-for'] = req.ip;
   delete h.forwarded;
+}
+
+// The issuer is fixed for a provider's life: parse it once, not on every request.
+let parsed: { issuer: string; host: string; proto: string } | undefined;
+function originOf(issuer: string) {
+  if (parsed?.issuer !== issuer) {
+    const u = new URL(issuer);
+    parsed = { issuer, host: u.host, proto: u.protocol.slice(0, -1) };
+  }
+  return parsed;
 }
 
 export async function mountProvider(app: FastifyInstance, holder: ProviderHolder) {
