@@ -14,6 +14,11 @@ export const genReqId = (req: { headers: Record<string, string | string[] | unde
 export interface RequestObserver { (route: string, method: string, status: number, seconds: number): void }
 
 export default fp(async function requestLog(app: FastifyInstance, opts: { observe?: RequestObserver }) {
+  // The request line is built here from fixed fields only (method, URL with sensitive query values already
+  // replaced by redactUrl, client address, status, time): none of them is a path the logger redacts, so it
+  // goes through a child without the path redaction, which was half the cost of the line (the line itself
+  // about a tenth of a client-credentials grant). Every other line keeps the full redaction.
+  const access = app.log.child({}, { redact: { paths: [], censor: '[redacted]' } });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     const start = process.hrtime.bigint();
@@ -21,11 +26,11 @@ export default fp(async function requestLog(app: FastifyInstance, opts: { observ
     reply.raw.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const status = reply.raw.statusCode;
-      const route = req.routeOptions?.url ?? 'unmatched';
-      req.log[status >= 500 ? 'error' : 'info']({
-        req: { method: req.method, url: redactUrl(req.url), ip: req.ip }, status, ms: Math.round(seconds * 1e4) / 10,
-      }, 'request');
-      opts.observe?.(route, req.method, status, seconds);
+      const line = {
+        reqId: req.id, req: { method: req.method, url: redactUrl(req.url), ip: req.ip }, status, ms: Math.round(seconds * 1e4) / 10,
+      };
+      if (status >= 500) access.error(line, 'request'); else access.info(line, 'request');
+      opts.observe?.(req.routeOptions?.url ?? 'unmatched', req.method, status, seconds);
     });
   });
 }, { name: 'request-log' });
