@@ -32,7 +32,7 @@ export function createPasswordCheck(d: PasswordCheckDeps) {
     if (user && !user.disabled) ok = await d.passwords.verify(user.passwordHash, password);
     else await d.passwords.verifyDummy(password);
     if (ok && user) {
-      await d.throttle.succeed(username);
+      await d.throttle.succeed(username, verdict);
       await d.audit.record({ type: 'login.password', outcome: 'success', userId: user.id, username: user.username, ip, clientId });
       return { ok: true, user };
     }

@@ -11,6 +11,8 @@ import type { PasswordCheck } from './login.ts';
 import { loginPage } from './views/login.ts';
 import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
+import { clientPolicy } from '../protocols/oidc/clients.ts';
+import { unitPerRequest } from './unit.ts';
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;
@@ -20,6 +22,7 @@ export interface InteractionDeps {
 
 export default async function interactionRoutes(app: FastifyInstance, d: InteractionDeps) {
   const theme = d.config.ui;
+  unitPerRequest(app);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const { load, csrfOk, clientName } = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
@@ -35,7 +38,7 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
     consent: async (c) => {
       // First-party clients are trusted by configuration: even prompt=consent does not ask the user.
       const client = await d.provider().Client.find(c.details.params.client_id as string);
-      if (client?.metadata()['gatehouse:first_party']) return grantConsent(c);
+      if (client && clientPolicy(client).firstParty) return grantConsent(c);
       const missing = (c.details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
       return sendPage(c.reply, 200, consentPage(theme, {
         uid: c.uid, csrf: d.csrf.token(c.uid, 'consent'), clientName: (await clientName(c.details)) ?? 'An application',

@@ -1,6 +1,7 @@
 // Factor challenges, bound to one interaction and one user, expiring, and consumed at most once.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import { deferWrite } from '../storage/unit-of-work.ts';
 
 export interface StoredChallenge { id: string; factor: string; userId: string; state: Record<string, unknown>; attempts: number }
 
@@ -8,7 +9,8 @@ export function createChallenges(db: Db) {
   return {
     async create(c: { id?: string; interactionUid: string; factor: string; userId: string; state: Record<string, unknown>; ttlSeconds: number }): Promise<string> {
       const id = c.id ?? randomBytes(24).toString('base64url');
-      await db.query(`INSERT INTO mfa_challenges (id, interaction_uid, factor, user_id, state, expires_at)
+      // Written with the rest of the request (storage/unit-of-work.ts): the browser learns of it only then.
+      await deferWrite(db, `INSERT INTO mfa_challenges (id, interaction_uid, factor, user_id, state, expires_at)
         VALUES ($1,$2,$3,$4,$5, now() + make_interval(secs => $6::int))`,
       [id, c.interactionUid, c.factor, c.userId, JSON.stringify(c.state), c.ttlSeconds]);
       return id;

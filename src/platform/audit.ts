@@ -1,6 +1,7 @@
 // Security events: one structured log line each, and a row in audit_events (kept log.auditRetentionDays).
 import type { Logger } from 'pino';
 import type { Db } from '../storage/db.ts';
+import { deferWrite } from '../storage/unit-of-work.ts';
 
 export interface AuditEvent {
   type: string;                 // 'login.password', 'mfa.totp', 'mfa.duo', 'user.passwd', …
@@ -16,7 +17,8 @@ export function createAudit(db: Db, log: Logger, observe?: (e: AuditEvent) => vo
       log.info({ audit: e }, `audit ${e.type} ${e.outcome}`);
       observe?.(e);
       try {
-        await db.query(`INSERT INTO audit_events (type, outcome, user_id, username, client_id, ip, factor, reason, detail)
+        // Inside a request's unit of work the row joins the request's one commit (storage/unit-of-work.ts).
+        await deferWrite(db, `INSERT INTO audit_events (type, outcome, user_id, username, client_id, ip, factor, reason, detail)
           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
         [e.type, e.outcome, e.userId ?? null, e.username ?? null, e.clientId ?? null, e.ip ?? null, e.factor ?? null, e.reason ?? null,
           e.detail ? JSON.stringify(e.detail) : null]);

@@ -2,11 +2,12 @@
 //  - per account: consecutive failures add a progressive delay; at the threshold a temporary lockout.
 //    Unknown usernames are tracked the same way, so a lockout reveals nothing about existence.
 //  - per client IP: failures per minute.
-// Only failures write; a clean success costs one DELETE that usually matches nothing.
+// Only failures write; a success deletes the account's failures, if the check saw any.
 import type { Db } from '../storage/db.ts';
+import { deferWrite } from '../storage/unit-of-work.ts';
 
 export interface ThrottleSettings { lockoutThreshold: number; lockoutSeconds: number; progressiveDelayMs: number; ipLimitPerMinute: number }
-export type ThrottleVerdict = { ok: true } | { ok: false; reason: 'account_locked' | 'ip_limited'; retryAfterSeconds: number };
+export type ThrottleVerdict = { ok: true; accountClean?: boolean } | { ok: false; reason: 'account_locked' | 'ip_limited'; retryAfterSeconds: number };
 
 const acct = (username: string) => `acct:${username.toLowerCase().slice(0, 200)}`;
 const ipKey = (ip: string) => `ip:${ip}`;
@@ -18,11 +19,14 @@ export function createLoginThrottle(db: Db, s: ThrottleSettings) {
         `SELECT key, failures,
            CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END AS locked
          FROM login_throttle WHERE key = ANY($1)`, [[acct(username), ipKey(ip)]]);
+      let accountClean = true;
       for (const row of r.rows) {
         if (row.key.startsWith('acct:') && row.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: row.locked };
         if (row.key.startsWith('ip:') && row.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: row.locked };
+        if (row.key.startsWith('acct:')) accountClean = false;
       }
-      return { ok: true };
+      // accountClean: no failure recorded for the account when checked, so a success has nothing to reset.
+      return { ok: true, accountClean };
     },
 
     /** Records a failure; returns the delay to apply before answering and whether the account is now locked. */
@@ -58,8 +62,13 @@ export function createLoginThrottle(db: Db, s: ThrottleSettings) {
       return { delayMs: Math.min(failures * s.progressiveDelayMs, 5000), locked };
     },
 
-    async succeed(username: string): Promise<void> {
-      await db.query('DELETE FROM login_throttle WHERE key = $1', [acct(username)]);
+    /**
+     * Clears the account's failures after a success. Skipped when the check before it found none (the usual
+     * case: no statement at all); inside a request's unit of work it joins the request's one commit.
+     */
+    async succeed(username: string, verdict?: ThrottleVerdict): Promise<void> {
+      if (verdict?.ok && verdict.accountClean) return;
+      await deferWrite(db, 'DELETE FROM login_throttle WHERE key = $1', [acct(username)]);
     },
 
     async unlock(username: string): Promise<boolean> {

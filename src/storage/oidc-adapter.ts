@@ -2,6 +2,7 @@
 // Contract: panva/node-oidc-provider example/my_adapter.js (tested in test/storage/adapter-contract.ts).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
+import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, deferConsume as bindConsume } from './unit-of-work.ts';
 
 type Row = { payload: AdapterPayload; consumed: string | null };
 const SELECT = `SELECT payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models`;
@@ -26,6 +27,25 @@ const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Devic
 /** PostgreSQL text cannot hold NUL; such an id cannot exist, so it is simply unknown (not a 500). */
 const impossible = (id: unknown) => typeof id !== 'string' || id.includes('\u0000') || id.length > 1024;
 
+const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
+  ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+    uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
+const DESTROY = 'DELETE FROM oidc_models WHERE model = $1 AND id = $2';
+const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
+const FIND_BY_UID = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
+const FIND_BY_USER_CODE = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
+
+/**
+ * A reuse of a one-time value: revoke every token of its grant (never the session or an interaction that
+ * share its id). Used by `consume` and by a unit of work whose deferred consume lost.
+ */
+export async function revokeReplayedGrant(db: Db, model: string, id: string): Promise<void> {
+  const row = await db.query<{ grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE model = $1 AND id = $2', [model, id]);
+  const grantId = row.rows[0]?.grant_id;
+  if (grantId) await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = ANY($2)', [grantId, GRANT_MODELS]);
+}
+
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db) {
   return class PgAdapter implements Adapter {
@@ -35,61 +55,108 @@ export function createOidcAdapter(db: Db) {
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       // Grants are addressed by their own id when revoking; every other model carries grantId.
       const grantId = this.model === 'Grant' ? id : payload.grantId ?? null;
-      await db.query(
-        `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
-         ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-           uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
-        [this.model, id, JSON.stringify(payload), grantId, payload.uid ?? null, payload.userCode ?? null,
-          expiry(expiresIn)],
-      );
+      const json = JSON.stringify(payload);
+      const params = [this.model, id, json, grantId, payload.uid ?? null, payload.userCode ?? null, expiry(expiresIn)];
+      const u = currentUnit();
+      if (u) {
+        queueRow(u, db, { model: this.model, id, json, uid: payload.uid ?? null, grantId, userCode: payload.userCode ?? null }, { text: UPSERT, params });
+        return;
+      }
+      await db.query(UPSERT, params);
+    }
+
+    /** The row as queued in this request's unit of work: a payload, null (destroyed here) or undefined (not touched). */
+    private queued(id: string): AdapterPayload | null | undefined {
+      const q = currentUnit()?.overlay.get(rowKey(this.model, id));
+      if (!q) return undefined;
+      return q.row.json === null ? null : JSON.parse(q.row.json) as AdapterPayload;
+    }
+
+    /** A row found in the database, unless this unit has since rewritten or destroyed it. */
+    private current(row: (Row & { id: string }) | undefined, matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
+      if (!row) return undefined;
+      const q = this.queued(row.id);
+      if (q === undefined) return toPayload(row);
+      return q && matches(q) ? q : undefined;
+    }
+
+    private queuedWhere(matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
+      const u = currentUnit();
+      if (!u) return undefined;
+      for (const { row } of u.overlay.values()) {
+        if (row.model !== this.model || row.json === null) continue;
+        const p = JSON.parse(row.json) as AdapterPayload;
+        if (matches(p)) return p;
+      }
+      return undefined;
     }
 
     async find(id: string) {
       if (impossible(id)) return undefined;
-      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`, [this.model, id]);
-      return toPayload(r.rows[0]);
+      const q = this.queued(id);
+      if (q !== undefined) return q ?? undefined;
+      const r = await db.query<Row>(FIND, [this.model, id]);
+      const p = toPayload(r.rows[0]);
+      // A consume deferred to the end of this request already counts for this request's own reads.
+      if (p && !p.consumed && currentUnit()?.consumes.some((c) => c.model === this.model && c.id === id)) return { ...p, consumed: Math.floor(Date.now() / 1000) };
+      return p;
     }
 
     async findByUid(uid: string) {
       if (impossible(uid)) return undefined;
-      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND uid = $2 AND ${LIVE}`, [this.model, uid]);
-      return toPayload(r.rows[0]);
+      const match = (p: AdapterPayload) => p.uid === uid;
+      const q = this.queuedWhere(match);
+      if (q) return q;
+      const r = await db.query<Row & { id: string }>(FIND_BY_UID, [this.model, uid]);
+      return this.current(r.rows[0], match);
     }
 
     async findByUserCode(userCode: string) {
       if (impossible(userCode)) return undefined;
-      const r = await db.query<Row>(`${SELECT} WHERE model = $1 AND user_code = $2 AND ${LIVE}`, [this.model, userCode]);
-      return toPayload(r.rows[0]);
+      const match = (p: AdapterPayload) => p.userCode === userCode;
+      const q = this.queuedWhere(match);
+      if (q) return q;
+      const r = await db.query<Row & { id: string }>(FIND_BY_USER_CODE, [this.model, userCode]);
+      return this.current(r.rows[0], match);
     }
 
     async destroy(id: string) {
       if (impossible(id)) return;
-      await db.query('DELETE FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
+      const u = currentUnit();
+      if (u) {
+        queueRow(u, db, { model: this.model, id, json: null, uid: null, grantId: null, userCode: null }, { text: DESTROY, params: [this.model, id] });
+        return;
+      }
+      await db.query(DESTROY, [this.model, id]);
     }
 
-    /** This model's rows of the grant only: oidc-provider calls it once per model it wants revoked. */
+    /**
+     * This model's rows of the grant only: oidc-provider calls it once per model it wants revoked. Runs at
+     * once (revocations are rare and must not wait), and drops what this request queued for the grant so far.
+     */
     async revokeByGrantId(grantId: string) {
       if (impossible(grantId)) return;
+      const u = currentUnit();
+      if (u) dropGrantRows(u, this.model, grantId);
       await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = $2', [grantId, this.model]);
     }
 
     /**
      * One-time under concurrency: only the request whose UPDATE flips consumed_at wins. oidc-provider
      * checks `consumed` before calling this, but parallel requests all pass that check; the losers get
-     * invalid_grant here and, as on any detected reuse, the whole grant is revoked.
+     * invalid_grant here and, as on any detected reuse, the whole grant is revoked. On the token endpoint the
+     * UPDATE is the first statement of the request's single commit instead (storage/unit-of-work.ts).
      */
     async consume(id: string) {
       if (impossible(id)) throw new errors.InvalidGrant(`${this.model} not found`);
-      const r = await db.query<{ grant_id: string | null }>(
-        `UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id`,
-        [this.model, id],
-      );
+      const u = currentUnit();
+      if (u?.deferConsume) {
+        bindConsume(u, db, this.model, id);
+        return;
+      }
+      const r = await db.query<{ grant_id: string | null }>(CONSUME_SQL, [this.model, id]);
       if (r.rowCount === 1) return;
-      const row = await db.query<{ grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE model = $1 AND id = $2', [this.model, id]);
-      const grantId = row.rows[0]?.grant_id;
-      // A replay: revoke every token of the grant (never the session or an interaction that share its id).
-      if (grantId) await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = ANY($2)', [grantId, GRANT_MODELS]);
+      await revokeReplayedGrant(db, this.model, id);
       throw new errors.InvalidGrant(`${this.model} already consumed`);
     }
   };

@@ -1,6 +1,7 @@
 // The users table: identity (stable `sub`), profile claims and credentials.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import { deferWrite } from '../storage/unit-of-work.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -41,7 +42,7 @@ export function createUsers(db: Db) {
       await db.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [id, disabled]);
     },
     async setPreferredFactor(id: string, factor: string): Promise<void> {
-      await db.query('UPDATE users SET preferred_factor = $2 WHERE id = $1 AND preferred_factor IS DISTINCT FROM $2', [id, factor]);
+      await deferWrite(db, 'UPDATE users SET preferred_factor = $2 WHERE id = $1 AND preferred_factor IS DISTINCT FROM $2', [id, factor]);
     },
     async list(): Promise<User[]> {
       return (await db.query<User>(`SELECT ${COLS} FROM users ORDER BY lower(username)`)).rows;

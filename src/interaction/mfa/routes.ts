@@ -15,6 +15,7 @@ import { choicePage, codePage, type ChoiceItem, type CodeFactor } from './views.
 import { failureMessage, isReason } from './reasons.ts';
 import { createOutcomeHandler } from './outcome.ts';
 import { registerEnrollment } from './enroll.ts';
+import { clientPolicy } from '../../protocols/oidc/clients.ts';
 
 export interface MfaRouteDeps {
   config: Config; issuer: string; provider: () => Provider; csrf: Csrf; mfa: MfaServices;
@@ -45,7 +46,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
 
   const factorContext = async (c: InteractionContext, user: User): Promise<FactorContext> => {
     const client = await d.provider().Client.find(c.details.params.client_id as string);
-    const failMode = client?.metadata()['gatehouse:duo_fail_mode'] as 'open' | 'closed' | undefined;
+    const failMode = client ? clientPolicy(client).duoFailMode : undefined;
     return {
       user, interactionUid: c.uid, clientId: c.details.params.client_id as string, ip: c.req.ip, failMode,
       callbackUrl: `${d.issuer}/interaction/${c.uid}/mfa/duo/callback`,
@@ -53,8 +54,8 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   };
 
   /** TOTP enrollment during login only when it cannot weaken another factor: no Duo, no TOTP yet. */
-  const canEnroll = async (user: User) =>
-    d.config.mfa.factors.includes('totp') && !d.config.mfa.factors.includes('duo') && !(await d.mfa.totp.isEnrolled(user.id));
+  const canEnroll = async (user: User, totpEnrolled?: boolean) =>
+    d.config.mfa.factors.includes('totp') && !d.config.mfa.factors.includes('duo') && !(totpEnrolled ?? await d.mfa.totp.isEnrolled(user.id));
 
   async function begin(c: InteractionContext, user: User, factor: MfaFactor) {
     const ctx = await factorContext(c, user);
@@ -84,13 +85,16 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const ctx = await factorContext(c, user);
     const items: ChoiceItem[] = [];
     const unavailable: Record<string, unknown> = {}; // why each factor is out, for the audit row below
+    let totpEnrolled: boolean | undefined;
     for (const f of d.mfa.factors) {
       const a = await f.isAvailable(ctx);
+      // TOTP's availability is its enrollment: no second read of mfa_totp for canEnroll below.
+      if (f.id === 'totp') totpEnrolled = a.usable || a.reason !== 'not_enrolled';
       if (!a.usable) unavailable[f.id] = a.detail?.problem ?? a.reason;
       if (!a.usable && a.reason === 'not_enrolled') continue; // nothing to offer, not worth a disabled button
       items.push({ id: f.id, label: f.label, description: f.description, usable: a.usable, preferred: user.preferredFactor === f.id });
     }
-    const enroll = await canEnroll(user);
+    const enroll = await canEnroll(user, totpEnrolled);
     const usable = items.filter((i) => i.usable);
     if (!failed && !q.choose) {
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
@@ -151,7 +155,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     if (outcome.ok) {
       // The challenge is spent by exactly one successful submission.
       if (!(await d.mfa.challenges.consume(ch.id, c.uid, id))) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
-      await d.throttle.succeed(user.username);
+      await d.throttle.succeed(user.username, verdict);
       return handleOutcome(c, user, id, outcome);
     }
     await d.throttle.fail(user.username, req.ip);

@@ -9,11 +9,15 @@ import type { Users } from '../../users/users.ts';
 import { createOidcAdapter } from '../../storage/oidc-adapter.ts';
 import { ACR_VALUES } from '../../mfa/amr.ts';
 import { CLAIMS, createFindAccount } from './claims.ts';
-import { toClientMetadata, EXTRA_CLIENT_METADATA } from './clients.ts';
+import { toClientMetadata, EXTRA_CLIENT_METADATA, clientPolicy } from './clients.ts';
 import { buildPolicy } from './interaction-policy.ts';
 import { createOidcPages } from './pages.ts';
 import { ownTokensOnly } from './token-access.ts';
 import { createOutboundFetch } from './outbound-fetch.ts';
+import { applyOutage } from './mount.ts';
+import { flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
+import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
+import type { Theme } from '../../views/layout.ts';
 
 export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
@@ -31,6 +35,41 @@ export function cookieNames(https: boolean) {
     : { session: '_session', interaction: '_interaction', resume: '_interaction_resume' };
 }
 
+/**
+ * Koa middleware (outermost of those added with provider.use): every oidc-provider request is one unit of
+ * work (storage/unit-of-work.ts), written in one commit after oidc-provider has built the answer and before
+ * Koa sends it. On the token endpoint the code's or refresh token's consume joins that commit; when a
+ * parallel request consumed it first, the answer becomes invalid_grant (and the grant is revoked, as on
+ * any reuse), so the tokens built here are never sent.
+ */
+function unitOfWork(db: Db, theme: Theme, onError: (ctx: KoaContextWithOIDC, err: unknown) => void) {
+  const tokenPath = `${OIDC_PREFIX}/token`;
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    const unit = newUnit({ deferConsume: ctx.method === 'POST' && ctx.path === tokenPath });
+    await runInUnit(unit, next);
+    let r;
+    try {
+      r = await flushUnit(unit, (q, lost) => revokeReplayedGrant(q, lost.model, lost.id));
+    } catch (err) {
+      onError(ctx, err);
+      ctx.remove('set-cookie');
+      ctx.remove('location');
+      ctx.status = 500;
+      ctx.type = 'application/json';
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      applyOutage(ctx, () => db.isUnavailable(), theme);
+      return;
+    }
+    if (!r.ok) {
+      ctx.remove('set-cookie');
+      ctx.status = 400;
+      ctx.type = 'application/json';
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    }
+  };
+}
+
 export interface ProviderDeps {
   config: Config; issuer: string; db: Db; box: SecretBox; users: Users; keys: PrivateJwk[];
   extraPrompts?: Parameters<typeof buildPolicy>[0];
@@ -41,8 +80,7 @@ export function createProvider(d: ProviderDeps): Provider {
   const { config } = d;
   const o = config.oidc;
   const pages = createOidcPages(config.ui);
-  const clientFormat = (ctx: KoaContextWithOIDC) =>
-    (ctx.oidc.client?.metadata()['gatehouse:access_token_format'] as string | undefined) ?? 'jwt';
+  const clientFormat = (ctx: KoaContextWithOIDC) => (ctx.oidc.client ? clientPolicy(ctx.oidc.client).accessTokenFormat : 'jwt');
   const configuration: Configuration = {
     adapter: createOidcAdapter(d.db),
     clients: [...config.oidc.clients.map(toClientMetadata), ...(d.extraInternalClients ?? [])],
@@ -110,7 +148,7 @@ export function createProvider(d: ProviderDeps): Provider {
     async loadExistingGrant(ctx) {
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (!ctx.oidc.client!.metadata()['gatehouse:first_party']) return undefined;
+      if (!clientPolicy(ctx.oidc.client!).firstParty) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
       grant.addOIDCScope(ctx.oidc.client!.scope ?? 'openid');
       await grant.save();
@@ -130,6 +168,7 @@ export function createProvider(d: ProviderDeps): Provider {
     fetch: createOutboundFetch(config.oidc.clients.flatMap((c) => (c.backchannelLogoutUri ? [c.backchannelLogoutUri] : []))),
   };
   const provider = new Provider(d.issuer, configuration);
+  provider.use(unitOfWork(d.db, config.ui, (ctx, err) => provider.emit('server_error', ctx, err)));
   // Always: mount.ts pins X-Forwarded-Host/Proto/For to the issuer and to the address Fastify computed
   // under server.trustProxy, so every link follows the issuer and never a request header.
   provider.proxy = true;

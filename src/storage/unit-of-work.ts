@@ -1,0 +1,131 @@
+// One durable commit per HTTP request. While a request runs inside a unit (every oidc-provider request, see
+// protocols/oidc/provider.ts, and every interaction screen, see interaction/routes.ts), the writes whose
+// result nobody reads — oidc-provider's model saves and deletes, audit rows, a throttle reset, a challenge
+// row — are queued instead of each being its own autocommit; they are written together, in one transaction,
+// just before the response leaves. Nothing is lost by that: the browser or client cannot act on the answer
+// before it has it, and the answer is sent only after the commit, so another instance finishing the login
+// reads everything this one wrote (and an instance dying mid-request leaves nothing half-written).
+//
+// Writes that decide something (a one-time UPDATE … WHERE consumed_at IS NULL, the TOTP step guard, attempt
+// counters) still run at once, with one exception: on the token endpoint the adapter's `consume` of the code
+// or refresh token joins the unit as its *first* statement. The transaction then either flips consumed_at and
+// writes the new tokens, or (a parallel request got there first) rolls back and the request answers
+// invalid_grant and revokes the grant — exactly what an immediate `consume` losing did, one commit cheaper.
+//
+// Reads of oidc_models inside the unit see its queued state first (read-your-writes).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Db, Queryable } from './db.ts';
+
+export interface QueuedStatement { text: string; params: unknown[] }
+
+/** A queued oidc_models row: its payload as stored (JSON), or null once destroyed in this unit. */
+export interface OverlayRow { model: string; id: string; json: string | null; uid: string | null; grantId: string | null; userCode: string | null }
+
+export interface Unit {
+  db?: Db;
+  /** In order; a slot is emptied when a later write to the same oidc_models row supersedes it. */
+  statements: Array<QueuedStatement | undefined>;
+  overlay: Map<string, { row: OverlayRow; slot: number }>;
+  /** Token endpoint only: consumes deferred to the flush (see above). */
+  deferConsume: boolean;
+  consumes: Array<{ model: string; id: string }>;
+  /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
+  closed: boolean;
+}
+
+export type FlushResult = { ok: true; commits: number } | { ok: false; lost: { model: string; id: string } };
+
+const als = new AsyncLocalStorage<Unit>();
+
+export const rowKey = (model: string, id: string) => `${model}\u0000${id}`;
+
+/** The open unit of the current request, if any. */
+export function currentUnit(): Unit | undefined {
+  const u = als.getStore();
+  return u && !u.closed ? u : undefined;
+}
+
+export function newUnit(opts: { deferConsume?: boolean } = {}): Unit {
+  return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false };
+}
+
+/** Runs fn (and everything it starts) inside the unit. */
+export function runInUnit<T>(unit: Unit, fn: () => T): T {
+  return als.run(unit, fn);
+}
+
+function bind(unit: Unit, db: Db) {
+  if (unit.db && unit.db !== db) throw new Error('GW_ERR_UNIT_DB: one unit of work spans two databases');
+  unit.db = db;
+}
+
+/** Queues a write whose result nobody needs (outside a unit: runs it now). */
+export async function deferWrite(db: Db, text: string, params: unknown[]): Promise<void> {
+  const u = currentUnit();
+  if (!u) { await db.query(text, params); return; }
+  bind(u, db);
+  u.statements.push({ text, params });
+}
+
+/** Queues an oidc_models write (upsert, or delete when row.json is null) superseding earlier ones of the row. */
+export function queueRow(u: Unit, db: Db, row: OverlayRow, statement: QueuedStatement) {
+  bind(u, db);
+  const key = rowKey(row.model, row.id);
+  const before = u.overlay.get(key);
+  if (before) u.statements[before.slot] = undefined;
+  u.statements.push(statement);
+  u.overlay.set(key, { row, slot: u.statements.length - 1 });
+}
+
+/** Drops the queued rows of a grant (a revocation ran against the database meanwhile). */
+export function dropGrantRows(u: Unit, model: string, grantId: string) {
+  for (const [key, { row, slot }] of u.overlay) {
+    if (row.model === model && row.grantId === grantId && row.json !== null) {
+      u.statements[slot] = undefined;
+      u.overlay.set(key, { row: { ...row, json: null }, slot: -1 });
+    }
+  }
+}
+
+/** Thrown inside the flush transaction when a deferred consume lost the race: rolls everything back. */
+class ConsumeLost extends Error {
+  readonly lost: { model: string; id: string };
+  constructor(lost: { model: string; id: string }) { super('consumed by another request'); this.lost = lost; }
+}
+
+export const CONSUME_SQL = 'UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id';
+
+/**
+ * Writes what the unit queued: one autocommit statement when there is only one, else one transaction
+ * (deferred consumes first, so a loser writes nothing). Closes the unit. Throws on a database error.
+ */
+export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string; id: string }) => Promise<void>): Promise<FlushResult> {
+  u.closed = true;
+  const statements = u.statements.filter((s): s is QueuedStatement => s !== undefined);
+  const db = u.db;
+  if (!db || (statements.length === 0 && u.consumes.length === 0)) return { ok: true, commits: 0 };
+  if (u.consumes.length === 0 && statements.length === 1) {
+    await db.query(statements[0]!.text, statements[0]!.params);
+    return { ok: true, commits: 1 };
+  }
+  try {
+    await db.transaction(async (q: Queryable) => {
+      for (const c of u.consumes) {
+        const r = await q.query(CONSUME_SQL, [c.model, c.id]);
+        if (r.rowCount !== 1) throw new ConsumeLost(c);
+      }
+      for (const s of statements) await q.query(s.text, s.params);
+    });
+    return { ok: true, commits: 1 };
+  } catch (err) {
+    if (!(err instanceof ConsumeLost)) throw err;
+    await onLost?.(db, err.lost);
+    return { ok: false, lost: err.lost };
+  }
+}
+
+/** Defers a consume to the flush (token endpoint units only). */
+export function deferConsume(u: Unit, db: Db, model: string, id: string) {
+  bind(u, db);
+  u.consumes.push({ model, id });
+}

@@ -1,0 +1,98 @@
+// Durable writes per login (issue #7, G8: ≤ 4). Every statement the gateway sends through its Db is counted
+// while one complete login runs (authorize → login form → password → [TOTP] → code → token): a write
+// statement that changed a row outside a transaction is one durable commit, and so is a transaction that wrote.
+import t from 'tap';
+import type { Test } from 'tap';
+import * as client from 'openid-client';
+import type { Db, Queryable } from '../../src/storage/db.ts';
+import { startGateway, confidentialClient, type Gateway } from '../helpers/gateway.ts';
+import { discover, loginAndGetTokens, addUser } from '../helpers/oidc.ts';
+import { enrollTotp, freshTotp, login, policyClient, submitCode, isChoicePage, chooseFactor, atClient, PASSWORD } from '../helpers/mfa.ts';
+
+interface Trace { commits: number; reads: number; statements: string[] }
+
+const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
+const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE';
+const table = (sql: string) => /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\))/i.exec(sql)?.[1] ?? '?';
+
+/** Wraps the gateway's Db in place (every module holds this same object) and returns the running trace. */
+function trace(db: Db): Trace {
+  const tr: Trace = { commits: 0, reads: 0, statements: [] };
+  const query = db.query.bind(db);
+  const transaction = db.transaction.bind(db);
+  const name = (sql: string) => `${verb(sql)} ${table(sql)}`;
+  (db as { query: Db['query'] }).query = async <R>(text: string, params?: unknown[]) => {
+    const v = verb(text);
+    tr.statements.push(name(text));
+    const r = await query<R>(text, params);
+    if (isWrite(v) && r.rowCount > 0) tr.commits++;
+    else if (!isWrite(v)) tr.reads++;
+    return r;
+  };
+  (db as { transaction: Db['transaction'] }).transaction = <T>(fn: (q: Queryable) => Promise<T>) => {
+    let wrote = false;
+    const inner: string[] = [];
+    return transaction((q) => fn({
+      query<R>(text: string, params?: unknown[]) { if (isWrite(verb(text))) wrote = true; inner.push(name(text)); return q.query<R>(text, params); },
+    })).finally(() => { if (wrote) tr.commits++; tr.statements.push(`TX[${inner.join(', ')}]`); });
+  };
+  return tr;
+}
+
+function reset(tr: Trace) { tr.commits = 0; tr.reads = 0; tr.statements = []; }
+
+const mfaClient = policyClient('required', 'app-mfa');
+
+async function gateway(t: Test): Promise<{ gw: Gateway; tr: Trace }> {
+  const gw = await startGateway(t, { overrides: { oidc: { clients: [confidentialClient, mfaClient] }, mfa: { factors: ['totp'] } } });
+  return { gw, tr: trace(gw.services.db) };
+}
+
+t.test('a password login (authorize → form → code → token) makes at most 4 durable commits', async (t) => {
+  const { gw, tr } = await gateway(t);
+  await addUser(gw, 'alice');
+  const rp = await discover(gw);
+  // The first login warms what is created once (e.g. a first-party client's grant is per login anyway).
+  await loginAndGetTokens(gw, rp, 'alice', 'correct horse battery', { scope: 'openid profile' });
+  reset(tr);
+  const r = await loginAndGetTokens(gw, rp, 'alice', 'correct horse battery', { scope: 'openid profile' });
+  t.ok(r.tokens.id_token, 'the login completed');
+  t.comment(`password login: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
+  t.ok(tr.commits <= 4, `durable commits per password login: ${tr.commits} (≤ 4)`);
+});
+
+t.test('a password + TOTP login', async (t) => {
+  const { gw, tr } = await gateway(t);
+  const user = await addUser(gw, 'bob');
+  const { secret } = await enrollTotp(gw, user.id);
+  // First login: the user has no preferred factor yet.
+  let f = await login(gw, mfaClient, 'bob', { password: PASSWORD });
+  if (isChoicePage(f.page)) f = await chooseFactor(f, 'totp');
+  ({ flow: f } = await submitCode(f, await freshTotp(secret)));
+  t.ok(atClient(f), 'first login completed');
+  reset(tr);
+  f = await login(gw, mfaClient, 'bob', { password: PASSWORD });
+  if (isChoicePage(f.page)) f = await chooseFactor(f, 'totp');
+  ({ flow: f } = await submitCode(f, await freshTotp(secret)));
+  t.ok(atClient(f), 'second login completed');
+  await client.authorizationCodeGrant(f.rp, f.url, { pkceCodeVerifier: f.verifier, expectedState: f.state, expectedNonce: f.nonce });
+  t.comment(`TOTP login: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
+  // Password (4) plus the MFA step: the challenge row, and the three one-time guards of the code POST (attempt
+  // counter, TOTP step, challenge consume) that must each commit before the answer depends on them.
+  t.ok(tr.commits <= 10, `durable commits per TOTP login: ${tr.commits} (≤ 10; 19 before units of work)`);
+});
+
+t.test('a refresh with rotation is one durable commit', async (t) => {
+  const { gw, tr } = await gateway(t);
+  await addUser(gw, 'carol');
+  const rp = await discover(gw);
+  const { tokens } = await loginAndGetTokens(gw, rp, 'carol', 'correct horse battery');
+  reset(tr);
+  const next = await client.refreshTokenGrant(rp, tokens.refresh_token!);
+  t.ok(next.access_token && next.refresh_token && next.refresh_token !== tokens.refresh_token, 'rotated');
+  t.comment(`refresh: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
+  t.equal(tr.commits, 1, 'consume + new refresh token + access token in one commit');
+  reset(tr);
+  const replay = await client.refreshTokenGrant(rp, tokens.refresh_token!).then(() => 'accepted', (e: { error?: string }) => e.error);
+  t.equal(replay, 'invalid_grant', 'the spent refresh token is refused');
+});
