@@ -63,13 +63,23 @@ function createPgDb(opts: DbOptions): Db {
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', () => {});
   const outage = createOutageTracker();
+  // Parameterised statements go out as named prepared statements: PostgreSQL parses and plans each once per
+  // connection instead of on every call (bench: about a third less PostgreSQL CPU per adapter statement).
+  // Gatehouse's statement texts are a fixed set; the cap only guards against a caller building texts.
+  const names = new Map<string, string>();
+  const prepared = (text: string, params?: unknown[]) => {
+    if (!params?.length) return { text, values: params as unknown[] | undefined };
+    let name = names.get(text);
+    if (name === undefined && names.size < 500) { name = `gh${names.size}`; names.set(text, name); }
+    return name === undefined ? { text, values: params as unknown[] } : { name, text, values: params as unknown[] };
+  };
   const track = async <T>(p: Promise<T>): Promise<T> => {
     try { const r = await p; outage.ok(); return r; } catch (err) { outage.observe(err); throw err; }
   };
   return {
     kind: 'pg',
     async query<R>(text: string, params?: unknown[]) {
-      const r = await track(pool.query(text, params as unknown[]));
+      const r = await track(pool.query(prepared(text, params)));
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async transaction<T>(fn: (q: Queryable) => Promise<T>) {
@@ -83,7 +93,7 @@ function createPgDb(opts: DbOptions): Db {
         await client.query('BEGIN');
         const q: Queryable = {
           async query<R>(text: string, params?: unknown[]) {
-            const r = await client.query(text, params as unknown[]);
+            const r = await client.query(prepared(text, params));
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
         };
