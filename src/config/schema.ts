@@ -68,6 +68,7 @@ export const SamlSpSchema = Type.Object({
   sign: Type.Union([Type.Literal('response'), Type.Literal('assertion'), Type.Literal('both')], { default: 'both', description: 'What the IdP signs (RSA-SHA256)' }),
   encryptAssertion: Bool('Encrypt the assertion (AES-256-GCM, key transport RSA-OAEP) to the encryption certificate', false),
   mfa: MfaPolicy,
+  duoFailMode: Type.Optional(Type.Union([Type.Literal('closed'), Type.Literal('open')], { description: 'Per-SP override of mfa.duo.failMode' })),
   allowIdpInitiated: Bool('Allow IdP-initiated login at /saml/init?sp=<entityID>', false),
   idpInitiatedRelayState: Type.Optional(Str('RelayState sent with IdP-initiated responses (e.g. the SP start page)', { maxLength: 1024 })),
 }, { ...Strict, description: 'A SAML service provider' });
@@ -172,6 +173,7 @@ export const ConfigSchema = Type.Object({
     requestMaxAgeSeconds: Int('How old an inbound IssueInstant may be', 300, { minimum: 30, maximum: 3600 }),
     maxMessageBytes: Int('Largest inbound SAML message after base64 and inflate', 65536, { minimum: 4096, maximum: 1048576 }),
     maxRelayStateBytes: Int('Longest RelayState accepted (the bindings spec says 80; many SPs send more)', 1024, { minimum: 80, maximum: 8192 }),
+    schemaTimeoutMs: Int('Deadline for the XML Schema validation of one inbound SAML message; past it the answer is 503 GW_SAML_SCHEMA_UNAVAILABLE', 2000, { minimum: 1, maximum: 30000 }),
     sps: Type.Array(SamlSpSchema, { default: [], description: 'Registered SAML service providers' }),
   }, { ...Strict, default: {} }),
   account: Type.Object({

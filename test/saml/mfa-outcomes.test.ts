@@ -37,14 +37,17 @@ const OPTIONAL = entity('optional');
 const OFF = entity('off');
 const sps = await Promise.all(([['required', REQUIRED], ['optional', OPTIONAL], ['off', OFF]] as const).map(([mfa, e]) =>
   spConfig({ entityId: e, name: `SP mfa ${mfa}`, acs: [{ url: `${e}/acs`, index: 0, isDefault: true }], sloUrl: `${e}/slo`, mfa })));
+// An SP that overrides the gateway's Duo fail mode (closed) with open.
+const FAIL_OPEN = entity('fail-open');
+sps.push(await spConfig({ entityId: FAIL_OPEN, name: 'SP fail-open', acs: [{ url: `${FAIL_OPEN}/acs`, index: 0, isDefault: true }], mfa: 'required', duoFailMode: 'open' }));
 const oidcApp = policyClient('required');
 
 const duo = await startDuo(t);
 const gwOptions = (s: Parameters<typeof duo.overrides>[0]) => ({
   overrides: { oidc: { clients: [oidcApp] }, security: { ipLimitPerMinute: 10_000 }, ...duo.overrides(s) },
 });
-// Fail mode and bypass policy are gateway-wide for SAML SPs (duoFailMode is an OIDC-client setting), so each
-// combination gets its own gateway; they share the emulator and the subtests run one at a time.
+// The bypass policy is gateway-wide, and the fail mode is tested both gateway-wide and per SP (duoFailMode),
+// so each combination gets its own gateway; they share the emulator and the subtests run one at a time.
 const [gw, gwOpen, gwDeny] = await Promise.all([
   startSamlGateway(t, sps, gwOptions({ failMode: 'closed', bypassPolicy: 'mfa' })),
   startSamlGateway(t, sps, gwOptions({ failMode: 'open', bypassPolicy: 'single-factor' })),
@@ -285,6 +288,21 @@ t.test('Duo down, fail mode open: an assertion with the password-only class, aud
   await assertStatus(t, s, ['Responder', 'NoAuthnContext'], 'GW_SAML_NO_AUTHN_CONTEXT');
   matchAll(t, await duoRows(gwOpen, user2.id), [{ outcome: 'fail-open' }]);
   matchAll(t, await auditRows(gwOpen, user2.id, 'saml.sso'), [], 'no SAML sign-in for the user');
+  duo.emulator.setFault(null);
+  await duoReachable(duo.emulator);
+});
+
+t.test('Duo down, per-SP duoFailMode open on a fail-closed gateway: that SP alone lets the password through', async (t) => {
+  const user = await addUser(gw, 'pat');
+  duo.emulator.setFault('down');
+  t.teardown(() => duo.emulator.setFault(null));
+  const f = await samlLogin(gw, FAIL_OPEN, 'pat');
+  await assertSignedIn(t, f, 'pat', ['pwd'], user.id);
+  matchAll(t, await duoRows(gw, user.id), [{ outcome: 'fail-open', factor: 'duo', client_id: clientIdFor(FAIL_OPEN) }]);
+  // The same user at an SP without the override meets the gateway's closed fail mode.
+  const closed = await samlLogin(gw, REQUIRED, 'pat');
+  t.notOk(isAutoPost(closed), 'no assertion for the fail-closed SP');
+  t.match(closed.page, /<p id="no-factor">No verification method is available/);
   duo.emulator.setFault(null);
   await duoReachable(duo.emulator);
 });

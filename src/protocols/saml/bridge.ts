@@ -36,6 +36,7 @@ export function internalClients(sps: readonly SamlSp[], issuer: string, box: Sec
     'gatehouse:mfa': sp.mfa,
     'gatehouse:first_party': true,
     'gatehouse:access_token_format': 'opaque',
+    ...(sp.duoFailMode ? { 'gatehouse:duo_fail_mode': sp.duoFailMode } : {}),
   }));
 }
 

@@ -31,6 +31,7 @@ export interface SamlSp {
   signAssertion: boolean;
   encryptAssertion: boolean;
   mfa: MfaPolicy;
+  duoFailMode?: 'closed' | 'open';
   allowIdpInitiated: boolean;
   idpInitiatedRelayState?: string;
 }
@@ -95,7 +96,7 @@ function buildSp(c: SamlSpConfig, at: string, read: (f: string) => string): Saml
     ...(encryptionCert ? { encryptionCert } : {}),
     nameIdFormat: c.nameIdFormat as NameIdFormatName, nameIdSource: c.nameIdSource, attributes: c.attributes,
     requireSignedRequests, signResponse: sign !== 'assertion', signAssertion: sign !== 'response',
-    encryptAssertion: c.encryptAssertion, mfa: c.mfa, allowIdpInitiated: c.allowIdpInitiated,
+    encryptAssertion: c.encryptAssertion, mfa: c.mfa, duoFailMode: c.duoFailMode, allowIdpInitiated: c.allowIdpInitiated,
     ...(c.idpInitiatedRelayState ? { idpInitiatedRelayState: c.idpInitiatedRelayState } : {}),
   };
 }
