@@ -12,6 +12,7 @@ export const SAML_ERRORS = {
   GW_SAML_COMMENT: { http: 400, message: 'The SAML message contains an XML comment, which is not allowed.' },
   GW_SAML_PI: { http: 400, message: 'The SAML message contains a processing instruction, which is not allowed.' },
   GW_SAML_SCHEMA: { http: 400, message: 'The SAML message does not have the expected structure.' },
+  GW_SAML_SCHEMA_UNAVAILABLE: { http: 503, message: 'Sign-in is temporarily unavailable. Please try again in a moment.' },
   GW_SAML_UNKNOWN_SP: { http: 400, message: 'The application is not registered with this sign-in service.' },
   GW_SAML_UNSIGNED: { http: 400, message: 'The SAML message must be signed by the application.' },
   GW_SAML_SIGNATURE_INVALID: { http: 400, message: 'The signature on the SAML message is not valid.' },

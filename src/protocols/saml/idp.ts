@@ -11,6 +11,7 @@ import { createRequestGuard } from './request-guard.ts';
 import { createSamlifyCheck } from './samlify-check.ts';
 import { createSpRegistry } from './sp-registry.ts';
 import { createSamlStore } from './store.ts';
+import { sharedXsdValidator, VALIDATOR_EVENT } from './xsd.ts';
 import { PATHS } from './constants.ts';
 import samlRoutes from './routes.ts';
 
@@ -19,7 +20,11 @@ export function createSamlIdp(s: Services, issuer: string) {
   const keys = createIdpKeys({ db: s.db, box: s.box, config: s.config.saml, issuer });
   const store = createSamlStore(s.db);
   const idpEntityId = s.config.saml.entityId || `${issuer}${PATHS.metadata}`;
-  const guard = createRequestGuard({ config: s.config.saml, sps, store, crossCheck: createSamlifyCheck({ entityId: idpEntityId, issuer }) });
+  const xsd = sharedXsdValidator();
+  const guard = createRequestGuard({
+    config: s.config.saml, sps, store, crossCheck: createSamlifyCheck({ entityId: idpEntityId, issuer }),
+    schema: (xml) => xsd.validate(xml, s.config.saml.schemaTimeoutMs),
+  });
 
   return {
     sps, keys, store, idpEntityId,
@@ -38,9 +43,19 @@ export function createSamlIdp(s: Services, issuer: string) {
       });
     },
 
-    /** Registers the /saml routes and the housekeeping timer. Creates the IdP key now if SPs are configured. */
+    /**
+     * Registers the /saml routes and the housekeeping timer. With SPs configured, creates the IdP key and
+     * starts the XML Schema validator now (a validator that cannot start stops the start).
+     */
     async register(app: FastifyInstance, holder: ProviderHolder) {
-      if (sps.list.length > 0) await keys.ensure();
+      const unsubscribe = xsd.subscribe((event, detail) => s.log.warn({ event, ...detail }, 'SAML XML Schema validator: %s', detail.reason));
+      app.addHook('onClose', async () => unsubscribe());
+      if (sps.list.length > 0) {
+        await keys.ensure();
+        try { await xsd.warm(); } catch (err) {
+          throw new Error(`${VALIDATOR_EVENT}: the SAML XML Schema validator could not start (${(err as Error).message})`);
+        }
+      }
       await app.register(samlRoutes, { app, s, issuer, idpEntityId, holder, sps, keys, store, guard });
       const timer = setInterval(() => {
         store.sweep().catch((err: Error) => s.log.warn({ err: { message: err.message } }, 'GW_ERR_SWEEP: SAML housekeeping failed; will retry'));

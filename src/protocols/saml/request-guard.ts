@@ -10,7 +10,8 @@
 //  4. signatures: exactly one, a direct child of the root, one Reference to the root's ID, which occurs once;
 //     only SHA-256+ signature and digest algorithms; allowlisted transforms
 //  5. Version, ID, IssueInstant inside the window, Destination = this endpoint
-//  6. the message ID is recorded once per issuer (atomic insert)
+//  6. the SAML 2.0 protocol XML Schema (xsd.ts), then samlify's own reading (samlify-check.ts)
+//  7. the message ID is recorded once per issuer (atomic insert)
 import { inflateRawSync } from 'node:zlib';
 import { createVerify } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
@@ -188,6 +189,8 @@ export interface GuardDeps {
   config: Config['saml']; sps: SpRegistry; store: SamlStore;
   /** A second reading by samlify of a message this guard accepted (samlify-check.ts). */
   crossCheck?: (m: Inbound) => Promise<void>;
+  /** XML Schema validation of a message that passed the structural gate (xsd.ts); rejects with a SamlError. */
+  schema?: (xml: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -247,6 +250,10 @@ export function createRequestGuard(d: GuardDeps) {
     const skew = c.clockSkewSeconds * 1000;
     const t = issueInstant.getTime();
     if (!(t >= now() - c.requestMaxAgeSeconds * 1000 - skew && t <= now() + skew)) throw new SamlError('GW_SAML_STALE', `IssueInstant ${instant}`);
+
+    // The XML Schema, once the cheap rules above have passed (each of them names its attack more precisely
+    // than a schema error would): what samlify and the handlers read next is schema-valid.
+    await d.schema?.(xml);
 
     const m: Inbound = { kind, binding: wire.binding, xml, root, id, issuer, sp, signed, ...(signingCert ? { signingCert } : {}), ...(relayState !== undefined ? { relayState } : {}), issueInstant, wire, ...(signedOctets ? { signedOctets } : {}) };
     await d.crossCheck?.(m);

@@ -46,7 +46,8 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     else if (err.code?.startsWith('FST_ERR_CTP') || (err.statusCode && err.statusCode < 500)) e = new SamlError('GW_SAML_MALFORMED', err.code ?? err.message);
     else throw err; // database outages and bugs: the app's handler answers 503/500 without detail
     const level = e.http >= 500 ? 'error' : 'warn';
-    req.log[level]({ samlError: e.code, detail: e.detail }, `saml request refused: ${e.code}`);
+    req.log[level]({ event: e.code, samlError: e.code, detail: e.detail }, `saml request refused: ${e.code}`);
+    if (e.http === 503) reply.header('retry-after', '5');
     return reply.code(e.http).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       .send(samlErrorPage(theme, { code: e.code, message: e.publicMessage, requestId: req.id }));
   });

@@ -1,14 +1,14 @@
 // The structural gate every inbound SAML document passes before anything reads it: UTF-8, no DOCTYPE,
 // no comments, no processing instructions, no CDATA, one root of an expected type, bounded size and
-// depth, every prefix bound. It is also samlify's schema validator (see setSchemaValidator below), so
-// samlify never parses a document this file has not accepted.
-// No XSD validation: that needs an extra package (e.g. @authenio/samlify-xsd-schema-validator, which
-// pulls in a Java toolchain, or @authenio/samlify-node-xmllint); these rules cover the attacks that
-// matter (XXE, entity expansion, comment truncation, wrapping through duplicate roots).
+// depth, every prefix bound. These rules are cheap and cover the attacks that matter (XXE, entity
+// expansion, comment truncation, wrapping through duplicate roots); the XML Schema validation (xsd.ts)
+// runs after them, on documents they accepted. Together they are samlify's schema validator (see
+// setSchemaValidator below), so samlify never parses a document that has not passed both.
 import { DOMParser } from '@xmldom/xmldom';
 import { setSchemaValidator } from 'samlify';
 import { NS } from './constants.ts';
 import { SamlError } from './errors.ts';
+import { sharedXsdValidator } from './xsd.ts';
 
 const MAX_DEPTH = 40;
 const MAX_ELEMENTS = 5000;
@@ -94,11 +94,14 @@ export function parseConfigXml(xml: string): Document {
   return strictParser().parseFromString(body, 'text/xml') as unknown as Document;
 }
 
-// samlify refuses to parse anything until a validator is set; ours is the structural gate above.
+// samlify refuses to parse anything until a validator is set; ours is the structural gate above, then the
+// XML Schema. The request guard has validated the same text moments before, so the schema answer here is
+// the validator's cache of documents that passed.
 // https://github.com/tngan/samlify/blob/master/src/libsaml.ts (isValidXml)
 setSchemaValidator({
   validate: async (xml: string) => {
     parseProtocolMessage(xml, ['AuthnRequest', 'LogoutRequest', 'LogoutResponse', 'Response']);
-    return 'structure ok';
+    await sharedXsdValidator().validate(xml);
+    return 'schema ok';
   },
 });
