@@ -107,7 +107,8 @@ t.test('the relay is transparent: a plain Duo login through it signs in with MFA
 
 // ---- before the redirect: availability failures ----------------------------------------------------------------
 
-const HEALTH_FAULTS: Record<string, { inject: (t: Test) => void; problem: RegExp }> = {
+// `refused`: Duo answered and refused us (credentials, clock): a misconfiguration, which never fails open.
+const HEALTH_FAULTS: Record<string, { inject: (t: Test) => void; problem: RegExp; refused?: boolean }> = {
   'not JSON (truncated body)': { inject: (t) => { duo.emulator.setFault('bad_json'); t.teardown(() => duo.emulator.setFault(null)); }, problem: /^response:/ },
   'the wrong JSON (no stat)': {
     inject: (t) => {
@@ -117,15 +118,16 @@ const HEALTH_FAULTS: Record<string, { inject: (t: Test) => void; problem: RegExp
     problem: /^response:/,
   },
   'Duo clock 400 s slow (our assertion looks issued in the future)': {
-    inject: (t) => { duo.emulator.setClockOffset(-400); t.teardown(() => duo.emulator.setClockOffset(0)); }, problem: /^credentials:/,
+    inject: (t) => { duo.emulator.setClockOffset(-400); t.teardown(() => duo.emulator.setClockOffset(0)); }, problem: /^credentials:/, refused: true,
   },
 };
 
-for (const [fault, { inject, problem }] of Object.entries(HEALTH_FAULTS)) {
-  t.test(`health check answers ${fault}, fail mode closed: Duo unavailable, TOTP signs in`, async (t) => {
+for (const [fault, { inject, problem, refused }] of Object.entries(HEALTH_FAULTS)) {
+  const closedModes = refused ? [closed, open] : [closed];
+  for (const client of closedModes) t.test(`health check answers ${fault}, fail mode ${client === open ? 'open (refused: stays closed)' : 'closed'}: Duo unavailable, TOTP signs in`, async (t) => {
     const { username, user, secret } = await userWithTotp('hc');
     inject(t);
-    const f = await login(gw, closed, username);
+    const f = await login(gw, client, username);
     t.ok(isChoicePage(f.page), 'the factor choice');
     t.same(choiceButtons(f.page), { duo: false, totp: true, recovery: true }, 'Duo disabled');
     await chooseFactor(f, 'duo');
@@ -136,7 +138,7 @@ for (const [fault, { inject, problem }] of Object.entries(HEALTH_FAULTS)) {
     t.same((await idClaims(f)).amr, AMR_TOTP);
   });
 
-  t.test(`health check answers ${fault}, fail mode open: through without MFA, audited as fail-open`, async (t) => {
+  if (!refused) t.test(`health check answers ${fault}, fail mode open: through without MFA, audited as fail-open`, async (t) => {
     const { username, user } = await userWithTotp('hco');
     inject(t);
     const before = await mfaCount(gw, { factor: 'duo', result: 'fail-open' });

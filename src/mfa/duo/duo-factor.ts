@@ -19,8 +19,16 @@ export interface DuoFactorSettings {
 /** Duo reasons meaning "allowed without the user doing a second factor". */
 const BYPASS_REASONS = new Set(['bypass_user', 'allow_unenrolled_user', 'allowed_by_policy']);
 
+/**
+ * Fail mode open covers Duo being unavailable (time-out, network, an outage answer), never Duo refusing
+ * us: an untrusted certificate may be an interception, and refused credentials or a clock Duo rejects are
+ * a misconfiguration that would otherwise quietly switch MFA off for everyone. Those stay closed.
+ * The prefixes are describeDuoError's (duo-client.ts).
+ */
+export const failsOpen = (problem: string) => /^(timeout|network|response|error):/.test(problem);
+
 export function createDuoFactor(client: DuoClient, health: DuoHealth, s: DuoFactorSettings): MfaFactor {
-  const failMode = (ctx: FactorContext) => ctx.failMode ?? s.failMode;
+  const failMode = (ctx: FactorContext, problem = 'error:') => (failsOpen(problem) ? ctx.failMode ?? s.failMode : 'closed');
   return {
     id: 'duo',
     label: 'Duo',
@@ -28,12 +36,12 @@ export function createDuoFactor(client: DuoClient, health: DuoHealth, s: DuoFact
     // Duo enrolls users itself inside the prompt, so it is offered to everyone while it is healthy.
     async isAvailable(ctx) {
       const h = await health.check();
-      return h.ok || failMode(ctx) === 'open' ? { usable: true } : { usable: false, reason: 'unavailable', detail: { problem: h.problem } };
+      return h.ok || failMode(ctx, h.problem) === 'open' ? { usable: true } : { usable: false, reason: 'unavailable', detail: { problem: h.problem } };
     },
     async begin(ctx) {
       const h = await health.check();
       if (!h.ok) {
-        if (failMode(ctx) === 'open') return { kind: 'skip', outcome: { ok: true, note: 'fail-open', detail: { problem: h.problem } } };
+        if (failMode(ctx, h.problem) === 'open') return { kind: 'skip', outcome: { ok: true, note: 'fail-open', detail: { problem: h.problem } } };
         return { kind: 'skip', outcome: { ok: false, reason: 'unavailable', detail: { problem: h.problem } } };
       }
       const username = duoUsername(ctx.user, s.usernameSource);
