@@ -1,96 +1,127 @@
-// The worker thread that owns libxml2 (xmllint-wasm) for xsd.ts. It is given the compiled WebAssembly
-// module and the schema texts once, and then validates batches of documents: each batch is one run of
-// xmllint's main() on a fresh instance of the already-compiled module (`--schema` once, every document
-// of the batch after it), so the wasm is never compiled again and the schemas are parsed once per batch,
-// not once per message. xmllint-wasm's own validateXML() starts a new worker, reads and compiles the
-// 760 KiB wasm on every call (8–40 calls a second); this file is what it would be if it stayed warm.
+// The worker thread that owns libxml2 (xmllint-wasm) for xsd.ts, kept warm: it is given the compiled
+// WebAssembly module and the schema texts once, and then runs xmllint's main() as a long-lived
+// validator. One run is `xmllint --schema <protocol.xsd> /s0 /s1 … /s{N-1}`, where each /sI is an
+// emscripten device whose read callback blocks (Atomics.wait) until the owner hands it the next message
+// over a MessagePort. xmllint parses the schemas once, at the start of the run, and then validates up to N
+// messages against the compiled schema, one per device, in order; after N it exits and the next run
+// starts at once, so the schema parse happens while nobody waits. xmllint-wasm's own validateXML()
+// starts a new worker, compiles the 760 KiB wasm and parses the schemas for every message (8–40 a second).
 // https://github.com/noppa/xmllint-wasm/blob/master/src/index-node.js (validateXML, the cost avoided)
 //
-// Each run writes its documents under random names: xmllint reports "<name> validates" or "<name> fails
-// to validate" per file, and a document's own text (which can hold a newline) cannot forge a line about
-// a name it does not know.
+// Verdicts: xmllint writes "<file> validates" or "<file> fails to validate" per file, and errors as
+// "<file>:<line>: …". Each run's device names carry a random tag, so a message's own text (which can hold
+// a newline) cannot forge a line about another. A message with no verdict line (libxml2 could not parse
+// it) is invalid, with its first error as the reason.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
 export interface SchemaFile { fileName: string; contents: string }
-export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; schemas: SchemaFile[]; main: string; maxMemoryPages: number }
-  | { type: 'run'; id: number; docs: string[] };
-/** Per document: valid, or the first reason xmllint gave. */
-export type DocResult = { valid: true } | { valid: false; reason: string };
+export interface InitMessage {
+  type: 'init'; module: WebAssembly.Module; schemas: SchemaFile[]; main: string; maxMemoryPages: number; docsPerRun: number;
+  /** Messages to validate arrive here ({ id, xml }), read synchronously by the device callbacks. */
+  port: MessagePort;
+  /** Int32 counter the owner increments (and notifies) after each message posted to `port`. */
+  signal: SharedArrayBuffer;
+}
+export interface DocMessage { id: number; xml: string }
 export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'init-failed'; reason: string }
-  | { type: 'done'; id: number; results: DocResult[] }
-  | { type: 'failed'; id: number; reason: string };
+  | { type: 'verdict'; id: number; valid: boolean; reason: string }
+  /** The run stopped (libxml2 aborted) while on message `id`; the next run has started. */
+  | { type: 'failed'; id: number | null; reason: string }
+  /** The worker can no longer run xmllint (a run failed before reading anything). */
+  | { type: 'dead'; reason: string }
+  | { type: 'run'; n: number };
 
-/** The emscripten factory of xmllint-wasm (CommonJS); it runs main() once per instance. */
-type XmllintModule = (o: {
+/** The emscripten factory of xmllint-wasm (CommonJS): one instance, one main() run. */
+interface ModuleArg {
   inputFiles: SchemaFile[]; arguments: string[]; wasmMemory: WebAssembly.Memory;
-  print(s: string): void; printErr(s: string): void; onExit(code: number): void; onAbort(reason: unknown): void;
+  preInit: () => void; print(s: string): void; printErr(s: string): void; onExit(code: number): void; onAbort(reason: unknown): void;
   instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void): WebAssembly.Exports;
-}) => Promise<unknown>;
+  /** Set by the factory on this same object before preInit runs. */
+  FS_createDevice?: (parent: string, name: string, input: () => number | null, output: null) => void;
+}
+type XmllintModule = (o: ModuleArg) => Promise<unknown>;
 
-const INITIAL_PAGES = 256; // what the module declares (16 MiB); a smaller memory does not link
+const INITIAL_PAGES = 256; // what the module declares (16 MiB)
+const encoder = new TextEncoder();
 
-let init: Extract<ToWorker, { type: 'init' }> | undefined;
-// Loaded lazily: the file also installs xmllint-wasm's own message listener, which ignores our messages
-// (they lack its 'xmllint-wasm' tag).
-let factory: XmllintModule | undefined;
+function serve(init: InitMessage) {
+  const { module, schemas, main, maxMemoryPages, docsPerRun, port } = init;
+  const signal = new Int32Array(init.signal);
+  // Loaded here, not at the top: the file also installs xmllint-wasm's own message listener, which
+  // ignores ours (they lack its 'xmllint-wasm' tag).
+  const factory = createRequire(import.meta.url)('xmllint-wasm/xmllint-node.js') as XmllintModule;
+  const post = (m: FromWorker) => parentPort!.postMessage(m);
+  let runs = 0;
 
-/** One xmllint run over `docs`; resolves with the per-document verdicts or throws when the run itself failed. */
-function run(docs: string[]): Promise<DocResult[]> {
-  const { module, schemas, main, maxMemoryPages } = init!;
-  factory ??= createRequire(import.meta.url)('xmllint-wasm/xmllint-node.js') as XmllintModule;
-  const tag = randomBytes(16).toString('hex');
-  const names = docs.map((_, i) => `d${tag}-${i}.xml`);
-  let stderr = '';
-  return new Promise<DocResult[]>((resolve, reject) => {
-    const settle = (code: number | null, abort?: unknown) => {
-      if (abort !== undefined) return reject(new Error(`xmllint aborted: ${String(abort).slice(0, 200)}`));
-      const lines = stderr.split('\n');
-      const results: DocResult[] = names.map((name) => {
-        if (lines.includes(`${name} validates`)) return { valid: true };
-        const own = lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).replace(/^\d+:\s*/, '').trim());
-        if (lines.includes(`${name} fails to validate`) || own.length > 0) return { valid: false, reason: (own[0] ?? 'fails to validate').slice(0, 300) };
-        return { valid: false, reason: '' }; // no verdict at all: the run failed (checked below)
-      });
-      if (results.some((r) => !r.valid && r.reason === '')) return reject(new Error(`xmllint gave no verdict (exit ${code}): ${stderr.slice(0, 200)}`));
-      resolve(results);
+  /** Blocks until the owner posts the next message. */
+  function nextDoc(): DocMessage {
+    for (;;) {
+      const seen = Atomics.load(signal, 0);
+      const m = receiveMessageOnPort(port);
+      if (m) return m.message as DocMessage;
+      Atomics.wait(signal, 0, seen, 1000);
+    }
+  }
+
+  function run() {
+    const n = ++runs;
+    const tag = randomBytes(8).toString('hex');
+    const names = Array.from({ length: docsPerRun }, (_, i) => `/s${tag}-${i}`);
+    // The message the run is on: its slot, bytes, and what xmllint said about it so far.
+    let slot = -1, id: number | null = null, bytes = new Uint8Array(0), pos = 0, errors: string[] = [], answered = true, readAny = false;
+    const answer = (valid: boolean) => {
+      if (answered || id === null) return;
+      answered = true;
+      post({ type: 'verdict', id, valid, reason: valid ? '' : (errors[0] ?? 'not a readable XML document').slice(0, 300) });
     };
-    void factory!({
-      inputFiles: [...schemas, ...docs.map((contents, i) => ({ fileName: names[i]!, contents }))],
+    // Exactly once per run (an abort can be reported both by onAbort and by the factory's promise).
+    let ended = false;
+    const end = (failure: string | null) => {
+      if (ended) return;
+      ended = true;
+      if (failure !== null && !answered && id !== null) { answered = true; post({ type: 'failed', id, reason: failure }); }
+      // A run that fails before reading any message would fail again: the owner replaces the worker.
+      if (failure !== null && !readAny) post({ type: 'dead', reason: failure });
+      else setImmediate(run);
+    };
+    const input = (i: number) => () => {
+      if (slot !== i) {
+        answer(false); // the previous message got no verdict line: libxml2 could not read it
+        slot = i;
+        const d = nextDoc();
+        readAny = true;
+        id = d.id; bytes = encoder.encode(d.xml); pos = 0; errors = []; answered = false;
+      }
+      return pos < bytes.length ? bytes[pos++]! : null;
+    };
+    const arg: ModuleArg = {
+      inputFiles: schemas,
       arguments: ['--nonet', '--noout', '--schema', main, ...names],
-      // A fresh memory per run: the previous run's heap is never reused.
+      // A fresh memory per run: one run's heap is never another's.
       wasmMemory: new WebAssembly.Memory({ initial: Math.min(INITIAL_PAGES, maxMemoryPages), maximum: maxMemoryPages }),
+      preInit: () => { names.forEach((name, i) => arg.FS_createDevice!('/', name.slice(1), input(i), null)); },
       print: () => {},
-      printErr: (s) => { if (stderr.length < 1 << 20) stderr += `${s}\n`; },
-      onExit: (code) => settle(code),
-      onAbort: (reason) => settle(null, reason ?? 'abort'),
+      printErr: (line) => {
+        if (slot < 0) return; // schema-parse chatter before the first message
+        const name = names[slot]!;
+        if (line === `${name} validates`) answer(true);
+        else if (line === `${name} fails to validate`) answer(false);
+        else if (line.startsWith(`${name}:`) && errors.length < 4) errors.push(line.slice(name.length + 1).replace(/^\d+:\s*/, '').trim());
+      },
+      onExit: (code) => { answer(false); end(readAny ? null : `xmllint exited (${code}) before reading a message`); },
+      onAbort: (reason) => end(`xmllint aborted: ${String(reason).slice(0, 200)}`),
       instantiateWasm(imports, done) {
         const instance = new WebAssembly.Instance(module, imports);
         done(instance, module);
         return instance.exports;
       },
-    }).catch((err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
-  });
+    };
+    post({ type: 'run', n });
+    factory(arg).catch((err: unknown) => end(err instanceof Error ? err.message : String(err)));
+  }
+  run();
 }
 
-// A minimal valid LogoutResponse: the self-test that proves the schemas compile and warms the JIT.
-const SELF_TEST = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_t" Version="2.0" IssueInstant="2000-01-01T00:00:00Z">'
-  + '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>';
-
-const port = parentPort!;
-const post = (m: FromWorker) => port.postMessage(m);
-port.on('message', (m: ToWorker) => {
-  if (m.type === 'init') {
-    init = m;
-    run([SELF_TEST, '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>']).then((r) => {
-      if (!r[0]!.valid || r[1]!.valid) throw new Error(`schema self-test gave ${JSON.stringify(r)}`);
-      post({ type: 'ready' });
-    }).catch((err: Error) => post({ type: 'init-failed', reason: err.message }));
-    return;
-  }
-  run(m.docs).then((results) => post({ type: 'done', id: m.id, results }), (err: Error) => post({ type: 'failed', id: m.id, reason: err.message }));
-});
+parentPort!.once('message', (m: InitMessage) => serve(m));

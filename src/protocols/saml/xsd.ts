@@ -4,36 +4,34 @@
 //
 //  - the wasm is read and compiled once per process, here, and handed to the worker (a compiled
 //    WebAssembly.Module can be posted to a worker thread), so a restart costs a thread, not a compile;
-//  - one long-lived worker thread owns libxml2 (xsd-worker.ts): a hung or crashed run can be stopped by
-//    terminating it without touching the event loop that serves requests;
-//  - requests queue (bounded: past maxQueue the answer is an immediate 503), and every message waiting
-//    when the worker comes free goes into the next run (up to maxBatch documents / maxBatchBytes), so
-//    the schema is parsed once per run, not once per message: the busier, the cheaper per message;
-//  - every message has a deadline; past it the caller gets GW_SAML_SCHEMA_UNAVAILABLE (503), and when no
-//    one still waits for the run in progress the worker is terminated and a fresh one started;
-//  - a run that fails as a whole (libxml2 out of memory, an abort) is retried one message at a time, so one
-//    hostile message cannot fail the others batched with it.
+//  - one long-lived worker thread owns libxml2 (xsd-worker.ts) and streams messages through a running
+//    xmllint whose schema is already parsed: per message, only the message is parsed and validated;
+//  - messages wait in a bounded queue (past maxQueue the answer is an immediate 503); up to maxInFlight are
+//    handed to the worker ahead, so it never waits for this thread's event loop;
+//  - every message has a deadline; past it the caller gets GW_SAML_SCHEMA_UNAVAILABLE (503). When the
+//    message the worker is on passes its deadline, the worker is taken as hung: it is terminated (the only
+//    way to stop a wasm loop), a fresh one is started, and the messages behind it are handed to that one.
 //
 // A document that validated is remembered (a small LRU of the exact text): samlify asks again for the same
 // message through its schema-validator hook (xml-guard.ts), and that second answer costs a lookup.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SamlError } from './errors.ts';
-import type { FromWorker, SchemaFile, ToWorker } from './xsd-worker.ts';
+import type { DocMessage, FromWorker, InitMessage, SchemaFile } from './xsd-worker.ts';
 
 const SCHEMA_FILES = ['saml-schema-protocol-2.0.xsd', 'saml-schema-assertion-2.0.xsd', 'xmldsig-core-schema.xsd', 'xenc-schema.xsd'];
 export const DEFAULT_SCHEMA_TIMEOUT_MS = 2000;
-/** The code under the pino field `event` for the validator's own trouble (start failed, restarted, run failed). */
+/** The code under the pino field `event` for the validator's own trouble (start failed, worker replaced, run failed). */
 export const VALIDATOR_EVENT = 'GW_ERR_SAML_SCHEMA_VALIDATOR';
 
 export interface XsdOptions {
-  /** Messages allowed to wait; one more is refused at once (503). */
+  /** Messages allowed to wait for a verdict; one more is refused at once (503). */
   maxQueue?: number;
-  /** Documents per xmllint run. */
-  maxBatch?: number;
-  /** Characters per xmllint run (a single larger document still runs alone). */
-  maxBatchBytes?: number;
+  /** Messages handed to the worker ahead of their turn. */
+  maxInFlight?: number;
+  /** Messages one xmllint run validates before the next run (a fresh wasm instance) takes over. */
+  docsPerRun?: number;
   /** The wasm memory cap of one run, in 64 KiB pages; the module declares 256, and less fails the start. */
   maxMemoryPages?: number;
   /** Worker start and schema self-test. */
@@ -73,12 +71,19 @@ function compileOnce(): Promise<Compiled> {
   return compiled;
 }
 
-interface Job { xml: string; resolve(): void; reject(e: SamlError): void; done: boolean; isolate: boolean; timer?: NodeJS.Timeout }
+interface Job { xml: string; resolve(): void; reject(e: SamlError): void; done: boolean; id?: number; timer?: NodeJS.Timeout }
+interface Live { worker: Worker; port: MessagePort; signal: Int32Array }
+
+// Self-test at every start: a minimal valid LogoutResponse must pass and an empty one must not, which
+// proves the schemas compiled and the verdicts are read right.
+const SELF_TEST_VALID = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_t" Version="2.0" IssueInstant="2000-01-01T00:00:00Z">'
+  + '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>';
+const SELF_TEST_INVALID = '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>';
 
 export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   const maxQueue = o.maxQueue ?? 256;
-  const maxBatch = o.maxBatch ?? 32;
-  const maxBatchBytes = o.maxBatchBytes ?? 512 * 1024;
+  const maxInFlight = o.maxInFlight ?? 16;
+  const docsPerRun = o.docsPerRun ?? 1000;
   const maxMemoryPages = o.maxMemoryPages ?? 2048;
   const startTimeoutMs = o.startTimeoutMs ?? 15_000;
   const listeners = new Set<(event: string, detail: Record<string, unknown>) => void>();
@@ -87,10 +92,10 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   const recent = new Map<string, true>();
   const RECENT_MAX = 128;
 
-  let worker: Worker | null = null;
-  let starting: Promise<Worker> | null = null;
-  let queue: Job[] = [];
-  let inFlight: { id: number; jobs: Job[]; worker: Worker } | null = null;
+  let live: Live | null = null;
+  let starting: Promise<Live> | null = null;
+  let queue: Job[] = []; // not yet handed to the worker
+  let sent: Job[] = []; // handed to the worker, in the order it answers
   let seq = 0;
   let closed = false;
 
@@ -106,73 +111,97 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     recent.set(xml, true);
     if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
   }
+  const handOver = (l: Live, id: number, xml: string) => {
+    l.port.postMessage({ id, xml } satisfies DocMessage);
+    Atomics.add(l.signal, 0, 1);
+    Atomics.notify(l.signal, 0);
+  };
 
-  /** Drops the worker (terminating it); what it was running goes back to the queue, one message per run. */
-  function drop(w: Worker, reason: string) {
-    if (w !== worker) return;
-    worker = null;
+  /** Terminates the worker; the messages it had not answered go back to the front of the queue. */
+  function drop(l: Live, reason: string) {
+    if (l !== live) return;
+    live = null;
     starting = null;
     stats.restarts++;
-    void w.terminate();
-    const jobs = inFlight?.worker === w ? inFlight.jobs.filter((j) => !j.done) : [];
-    inFlight = null;
-    emit(VALIDATOR_EVENT, { reason, requeued: jobs.length });
+    void l.worker.terminate();
+    l.port.close();
+    const back = sent.filter((j) => !j.done);
+    sent = [];
+    queue = [...back, ...queue];
+    emit(VALIDATOR_EVENT, { reason, requeued: back.length });
     // The next one is started now, so that it is warm when the next message comes.
     if (!closed) start().catch(() => {});
-    if (jobs.length === 1) settle(jobs[0]!, unavailable(`validator failed: ${reason}`));
-    else { for (const j of jobs) j.isolate = true; queue = [...jobs, ...queue]; }
     pump();
   }
 
-  function onMessage(w: Worker, m: FromWorker) {
-    if (m.type !== 'done' && m.type !== 'failed') return;
-    if (!inFlight || inFlight.worker !== w || inFlight.id !== m.id) return;
-    const { jobs } = inFlight;
-    inFlight = null;
-    if (m.type === 'done') {
-      jobs.forEach((j, i) => {
-        const r = m.results[i]!;
-        if (r.valid) { remember(j.xml); settle(j); } else settle(j, new SamlError('GW_SAML_SCHEMA', `xsd: ${r.reason}`));
-      });
-    } else {
-      const live = jobs.filter((j) => !j.done);
-      emit(VALIDATOR_EVENT, { reason: `run failed: ${m.reason}`, documents: jobs.length });
-      if (live.length === 1 && jobs.length === 1) settle(live[0]!, unavailable(`validator failed: ${m.reason}`));
-      else { for (const j of live) j.isolate = true; queue = [...live, ...queue]; }
-    }
+  function onMessage(l: Live, m: FromWorker) {
+    if (l !== live) return;
+    if (m.type === 'run') { stats.runs++; return; }
+    if (m.type === 'dead') { drop(l, `worker cannot run xmllint: ${m.reason}`); return; }
+    const at = sent.findIndex((j) => j.id === m.id);
+    if (at < 0) return;
+    const j = sent[at]!;
+    sent.splice(at, 1);
+    if (m.type === 'failed') {
+      emit(VALIDATOR_EVENT, { reason: `run failed: ${m.reason}` });
+      settle(j, unavailable(`validator failed: ${m.reason}`));
+    } else if (m.valid) { remember(j.xml); settle(j); } else settle(j, new SamlError('GW_SAML_SCHEMA', `xsd: ${m.reason}`));
     pump();
   }
 
-  function start(): Promise<Worker> {
+  function start(): Promise<Live> {
     if (starting) return starting;
     const p = (async () => {
       const { module, schemas } = await compileOnce();
-      // Its stdout and stderr stay the parent's; xmllint's output arrives through the print callbacks
+      // stdout and stderr stay the parent's; xmllint's output arrives through the print callbacks
       // (xsd-worker.ts), so nothing reaches the JSON log stream.
-      const w = new Worker(new URL('./xsd-worker.ts', import.meta.url), { execArgv: [] });
+      const worker = new Worker(new URL('./xsd-worker.ts', import.meta.url), { execArgv: [] });
+      const channel = new MessageChannel();
+      const shared = new SharedArrayBuffer(4);
+      const l: Live = { worker, port: channel.port1, signal: new Int32Array(shared) };
       stats.starts++;
       try {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no answer within ${startTimeoutMs} ms`)), startTimeoutMs);
-          const done = (err?: Error) => { clearTimeout(timer); w.off('message', onInit); w.off('error', done); w.off('exit', onExit); if (err) reject(err); else resolve(); };
-          const onInit = (m: FromWorker) => { if (m.type === 'ready') done(); else if (m.type === 'init-failed') done(new Error(m.reason)); };
+          const timer = setTimeout(() => done(new Error(`no answer within ${startTimeoutMs} ms`)), startTimeoutMs);
+          const verdicts = new Map<number, boolean>();
+          function done(err?: Error) {
+            clearTimeout(timer);
+            worker.off('message', onInit); worker.off('error', done); worker.off('exit', onExit);
+            if (err) reject(err); else resolve();
+          }
+          function onInit(m: FromWorker) {
+            if (m.type === 'run') stats.runs++;
+            else if (m.type === 'dead' || m.type === 'failed') done(new Error(m.reason));
+            else if (m.type === 'verdict') {
+              verdicts.set(m.id, m.valid);
+              if (verdicts.size < 2) return;
+              if (verdicts.get(-1) === true && verdicts.get(-2) === false) done();
+              else done(new Error(`schema self-test failed (${JSON.stringify([...verdicts])})`));
+            }
+          }
           const onExit = (code: number) => done(new Error(`worker exited (${code})`));
-          w.on('message', onInit); w.on('error', done); w.on('exit', onExit);
-          w.postMessage({ type: 'init', module, schemas, main: SCHEMA_FILES[0]!, maxMemoryPages } satisfies ToWorker);
+          worker.on('message', onInit); worker.on('error', done); worker.on('exit', onExit);
+          worker.postMessage({
+            type: 'init', module, schemas, main: SCHEMA_FILES[0]!, maxMemoryPages, docsPerRun, port: channel.port2, signal: shared,
+          } satisfies InitMessage, [channel.port2]);
+          handOver(l, -1, SELF_TEST_VALID);
+          handOver(l, -2, SELF_TEST_INVALID);
         });
       } catch (err) {
-        void w.terminate();
+        void worker.terminate();
+        channel.port1.close();
         throw err;
       }
-      w.on('message', (m: FromWorker) => onMessage(w, m));
-      w.on('error', (err) => drop(w, `worker error: ${err.message}`));
-      w.on('exit', (code) => drop(w, `worker exited (${code})`));
+      worker.on('message', (m: FromWorker) => onMessage(l, m));
+      worker.on('error', (err) => drop(l, `worker error: ${err.message}`));
+      worker.on('exit', (code) => drop(l, `worker exited (${code})`));
       // An idle validator must not keep a process (the CLI, a test) alive; a waiting caller's timer does.
       // (After the listeners: adding a 'message' listener refs the worker's port again.)
-      w.unref();
-      if (closed) { void w.terminate(); throw new Error('closed'); }
-      worker = w;
-      return w;
+      worker.unref();
+      channel.port1.unref();
+      if (closed) { void worker.terminate(); throw new Error('closed'); }
+      live = l;
+      return l;
     })();
     starting = p;
     p.catch((err: Error) => {
@@ -187,39 +216,34 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   }
 
   function pump() {
-    if (closed || inFlight || queue.length === 0) return;
-    if (!worker) { start().then(pump, () => {}); return; }
-    const jobs: Job[] = [];
-    let size = 0;
-    while (queue.length > 0 && jobs.length < maxBatch) {
-      const j = queue[0]!;
-      if (jobs.length > 0 && (j.isolate || size + j.xml.length > maxBatchBytes)) break;
-      queue.shift();
-      jobs.push(j);
-      size += j.xml.length;
-      if (j.isolate) break;
+    if (closed || queue.length === 0) return;
+    if (!live) { start().then(pump, () => {}); return; }
+    while (sent.length < maxInFlight && queue.length > 0) {
+      const j = queue.shift()!;
+      j.id = ++seq;
+      sent.push(j);
+      stats.documents++;
+      live.port.postMessage({ id: j.id, xml: j.xml } satisfies DocMessage);
     }
-    const id = ++seq;
-    inFlight = { id, jobs, worker };
-    stats.runs++;
-    stats.documents += jobs.length;
-    worker.postMessage({ type: 'run', id, docs: jobs.map((j) => j.xml) } satisfies ToWorker);
+    Atomics.add(live.signal, 0, 1);
+    Atomics.notify(live.signal, 0);
   }
 
   function expire(j: Job) {
     settle(j, unavailable('schema validation did not finish in time'));
     queue = queue.filter((x) => x !== j);
-    // No one waits for the run in progress any more: treat the worker as hung.
-    if (inFlight && inFlight.jobs.includes(j) && inFlight.jobs.every((x) => x.done)) drop(inFlight.worker, 'deadline passed during a run');
+    // The worker answers in order: when the message it is on is late, the worker is stuck on it.
+    if (live && sent[0] === j) drop(live, 'deadline passed while validating a message');
   }
 
   return {
     validate(xml, timeoutMs = DEFAULT_SCHEMA_TIMEOUT_MS) {
       if (recent.has(xml)) { remember(xml); return Promise.resolve(); }
       if (closed) return Promise.reject(unavailable('validator closed'));
-      if (queue.length >= maxQueue) return Promise.reject(unavailable(`${queue.length} messages already waiting`));
+      const waiting = queue.length + sent.filter((j) => !j.done).length;
+      if (waiting >= maxQueue) return Promise.reject(unavailable(`${waiting} messages already waiting`));
       return new Promise<void>((resolve, reject) => {
-        const j: Job = { xml, resolve, reject, done: false, isolate: false };
+        const j: Job = { xml, resolve, reject, done: false };
         j.timer = setTimeout(() => expire(j), timeoutMs);
         queue.push(j);
         pump();
@@ -227,15 +251,15 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     },
     async warm() { await start(); },
     subscribe(fn) { listeners.add(fn); return () => { listeners.delete(fn); }; },
-    stats: () => ({ ...stats, queued: queue.length, cached: recent.size }),
+    stats: () => ({ ...stats, queued: queue.length + sent.filter((j) => !j.done).length, cached: recent.size }),
     async close() {
       closed = true;
-      for (const j of [...queue, ...(inFlight?.jobs ?? [])]) settle(j, unavailable('validator closed'));
+      for (const j of [...queue, ...sent]) settle(j, unavailable('validator closed'));
       queue = [];
-      inFlight = null;
-      const w = worker;
-      worker = null;
-      if (w) await w.terminate();
+      sent = [];
+      const l = live;
+      live = null;
+      if (l) { l.port.close(); await l.worker.terminate(); }
     },
   };
 }
