@@ -12,6 +12,9 @@ import { createSamlifyCheck } from './samlify-check.ts';
 import { createSpRegistry } from './sp-registry.ts';
 import { createSamlStore } from './store.ts';
 import { sharedXsdValidator, VALIDATOR_EVENT } from './xsd.ts';
+import { createSlo, type Slo } from './slo.ts';
+import { autoPostPage } from './views.ts';
+import type { SamlContext } from './context.ts';
 import { PATHS } from './constants.ts';
 import samlRoutes from './routes.ts';
 
@@ -26,20 +29,42 @@ export function createSamlIdp(s: Services, issuer: string) {
     schema: (xml) => xsd.validate(xml, s.config.saml.schemaTimeoutMs),
   });
 
+  // The single-logout handlers for OIDC logouts; set by register() (requests come only after it).
+  let slo: Slo | undefined;
+
   return {
     sps, keys, store, idpEntityId,
     /** For createProvider's extraInternalClients. */
     internalClients: internalClients(sps.list, issuer, s.box),
 
-    /** Call for every provider instance: a full OIDC logout (end_session, "logout=yes") ends the SAML sessions on it. */
+    /**
+     * Call for every provider instance. A full OIDC logout (end_session confirmed with "logout=yes", which
+     * the account portal's sign-out uses too) ends the SAML sessions on the destroyed session, and, when
+     * SPs of that session have an SLO endpoint, its answer becomes the first step of the front-channel walk
+     * to them (slo.ts afterOidcLogout); oidc-provider's own redirect is the walk's last step.
+     * https://github.com/panva/node-oidc-provider/blob/main/lib/actions/end_session.js (confirm: 303 to the post-logout URI)
+     */
     watch(provider: Provider) {
-      provider.on('end_session.success', (ctx) => {
-        const session = ctx.oidc.session as unknown as { uid?: string; accountId?: string; destroyed?: boolean } | undefined;
-        if (!session?.destroyed || !session.uid) return;
-        const uid = session.uid;
-        void store.endSessions(uid)
-          .then((n) => n > 0 ? s.audit.record({ type: 'saml.slo', outcome: 'info', userId: session.accountId ?? null, reason: 'oidc_end_session', detail: { sessions: n } }) : undefined)
-          .catch((err: Error) => s.log.warn({ err: { message: err.message } }, 'GW_ERR_SAML_SESSION_END: SAML sessions not ended after OIDC logout'));
+      provider.use(async (ctx, next) => {
+        await next();
+        if ((ctx as unknown as { _matchedRouteName?: string })._matchedRouteName !== 'end_session_confirm' || ctx.status !== 303) return;
+        const session = ctx.oidc?.session as unknown as { uid?: string; accountId?: string; destroyed?: boolean } | undefined;
+        const continueTo = ctx.response.get('location');
+        if (!session?.destroyed || !session.uid || !continueTo) return;
+        try {
+          const first = slo
+            ? await slo.afterOidcLogout({ sessionUid: session.uid, accountId: session.accountId, clientId: ctx.oidc.client?.clientId, continueTo })
+            : (await store.endSessions(session.uid), null);
+          if (first?.kind === 'redirect') { ctx.status = 303; ctx.redirect(first.url); }
+          else if (first?.kind === 'post') {
+            ctx.status = 200;
+            ctx.type = 'html';
+            ctx.body = autoPostPage(s.config.ui, { action: first.action, fields: first.fields, spName: first.spName });
+          }
+        } catch (err) {
+          // The OIDC logout stands (its session is gone); the SAML SPs were not told.
+          s.log.warn({ err: { message: (err as Error).message }, event: 'GW_ERR_SAML_SESSION_END' }, 'SAML sessions not ended or SPs not notified after OIDC logout');
+        }
       });
     },
 
@@ -56,7 +81,9 @@ export function createSamlIdp(s: Services, issuer: string) {
           throw new Error(`${VALIDATOR_EVENT}: the SAML XML Schema validator could not start (${(err as Error).message})`);
         }
       }
-      await app.register(samlRoutes, { app, s, issuer, idpEntityId, holder, sps, keys, store, guard });
+      const context: SamlContext = { app, s, issuer, idpEntityId, holder, sps, keys, store, guard };
+      slo = createSlo(context);
+      await app.register(samlRoutes, context);
       const timer = setInterval(() => {
         store.sweep().catch((err: Error) => s.log.warn({ err: { message: err.message } }, 'GW_ERR_SWEEP: SAML housekeeping failed; will retry'));
       }, s.config.database.sweepIntervalSeconds * 1000);

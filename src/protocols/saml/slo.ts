@@ -3,6 +3,11 @@
 // the other SPs of that session that registered an SLO endpoint are then visited one by one with our
 // LogoutRequest (RelayState = the logout's id), and the initiator finally gets a signed LogoutResponse:
 // Success, or Success/PartialLogout when another SP did not confirm.
+// An OIDC logout (end_session, which the account portal's sign-out also uses) takes the same walk
+// (afterOidcLogout, called from idp.ts): every SP of the ended session with an SLO endpoint is visited,
+// and the last step is the redirect oidc-provider had answered with (the RP's post_logout_redirect_uri).
+// A chain of top-level redirects, not iframes: the CSP (default-src 'none') allows no frame, SPs commonly
+// forbid being framed, and a framed SP would not see its own session cookie (third-party cookies).
 import { randomBytes } from 'node:crypto';
 import { NS, PATHS, STATUS } from './constants.ts';
 import type { Answer, SamlContext } from './context.ts';
@@ -34,6 +39,10 @@ export function createSlo(c: SamlContext) {
   /** The initiator's LogoutResponse, on the binding it used when it has an endpoint for it. */
   async function respond(l: Logout): Promise<Answer> {
     await c.store.deleteLogout(l.id);
+    if (l.binding === 'oidc') {
+      if (l.partial) await c.s.audit.record({ type: 'saml.slo', outcome: 'info', clientId: l.initiator || null, reason: 'oidc_partial_logout' });
+      return { kind: 'redirect', url: l.relayState ?? endpointUrl(c, '/') };
+    }
     const sp = c.sps.byEntityId(l.initiator);
     const ep = sp?.slo.find((e) => e.binding === l.binding) ?? sp?.slo[0];
     if (!sp || !ep) return { kind: 'page', status: 200, html: signedOutPage(c.s.config.ui) };
@@ -113,10 +122,29 @@ export function createSlo(c: SamlContext) {
       throw new SamlError('GW_SAML_MALFORMED', 'no SAMLRequest or SAMLResponse');
     },
 
-    /** oidc-provider end_session destroyed a session: the SAML sessions riding on it end too. */
-    async endedByOidc(sessionUid: string, accountId: string | undefined): Promise<void> {
-      const n = await c.store.endSessions(sessionUid);
-      if (n > 0) await c.s.audit.record({ type: 'saml.slo', outcome: 'info', userId: accountId ?? null, reason: 'oidc_end_session', detail: { sessions: n } });
+    /**
+     * oidc-provider's end_session destroyed a session: the SAML sessions riding on it end too, and the SPs
+     * among them with an SLO endpoint are sent our LogoutRequest through the browser, one after the other.
+     * Returns the first step (or null when no SP has to be told); `continueTo` is where the browser goes
+     * after the last SP answered.
+     */
+    async afterOidcLogout(o: { sessionUid: string; accountId?: string; clientId?: string; continueTo: string }): Promise<Answer | null> {
+      const sessions = await c.store.sessionsOf(o.sessionUid);
+      if (sessions.length === 0) return null;
+      await c.store.endSessions(o.sessionUid);
+      const pending: PendingSp[] = sessions.filter((s) => (c.sps.byEntityId(s.spEntityId)?.slo.length ?? 0) > 0)
+        .map((s) => ({ sp: s.spEntityId, nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex }));
+      await c.s.audit.record({
+        type: 'saml.slo', outcome: 'info', userId: o.accountId ?? null, clientId: o.clientId ?? null, reason: 'oidc_end_session',
+        detail: { sessions: sessions.length, notify: pending.map((p) => p.sp) },
+      });
+      if (pending.length === 0) return null;
+      const l: Logout = {
+        id: randomBytes(24).toString('base64url'), initiator: o.clientId ?? '', requestId: '', binding: 'oidc',
+        relayState: o.continueTo, pending, awaiting: null, partial: false,
+      };
+      await c.store.createLogout(l, LOGOUT_TTL);
+      return next(l, null);
     },
   };
 }

@@ -14,8 +14,14 @@ export interface SpSession {
 }
 
 export interface PendingSp { sp: string; nameId: string; nameIdFormat: string; sessionIndex: string }
+/**
+ * A front-channel logout in progress. Started by an SP's LogoutRequest: `initiator` is that SP, `binding`
+ * how it called, `requestId`/`relayState` its request's. Started by an OIDC logout (end_session): `binding`
+ * is 'oidc', `initiator` the OIDC client ('' when none), `requestId` '', and `relayState` the URL the
+ * browser goes to when every SP has been visited (where oidc-provider would have sent it).
+ */
 export interface Logout {
-  id: string; initiator: string; requestId: string; binding: 'redirect' | 'post'; relayState: string | null;
+  id: string; initiator: string; requestId: string; binding: 'redirect' | 'post' | 'oidc'; relayState: string | null;
   pending: PendingSp[]; awaiting: { sp: string; requestId: string } | null; partial: boolean;
 }
 
