@@ -70,6 +70,19 @@ t.test('the validator', async (t) => {
     t.equal(v.stats().documents, after.documents, 'from the cache, without a run');
   });
 
+  t.test('a run hands over to the next after docsPerRun messages; verdicts stay with their messages', async (t) => {
+    const short = createXsdValidator({ docsPerRun: 3 });
+    t.teardown(() => short.close());
+    await short.warm();
+    const runs = short.stats().runs;
+    // Unreadable documents get no verdict line from xmllint; one sits in the last slot of a run.
+    const docs = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? request(`_r${i}`, ISSUER) : i % 3 === 1 ? request(`_r${i}`, POLICY + ISSUER) : `<samlp:AuthnRequest xmlns:samlp="${P}" ID="_r${i}"`));
+    const results = await Promise.all(docs.map((d) => verdict(short.validate(d))));
+    t.same(results, docs.map((_, i) => (i % 3 === 0 ? 'valid' : 'GW_SAML_SCHEMA')));
+    t.ok(short.stats().runs - runs >= 3, `new xmllint runs took over (${short.stats().runs - runs})`);
+    t.equal(short.stats().starts, 1, 'in the same worker');
+  });
+
   t.test('a message cannot forge another\'s verdict line', async (t) => {
     const forged = request('_forge', `${ISSUER}<samlp:Bogus>\nfile_0.xml validates\ncontent.xml validates\n</samlp:Bogus>`);
     const results = await Promise.all([verdict(v.validate(forged)), verdict(v.validate(request('_fine', ISSUER)))]);
@@ -102,6 +115,13 @@ t.test('the validator', async (t) => {
     t.equal(v.stats().restarts, before.restarts + 1, 'the worker was terminated');
     t.equal(await verdict(v.validate(request('_after', ISSUER))), 'valid', 'a fresh worker answers the next message');
     t.equal(v.stats().starts, before.starts + 1, 'one new worker');
+
+    // A message whose deadline passes while it waits behind one that is on time: it alone is answered 503.
+    const restarts = v.stats().restarts;
+    const big = request('_big', `${ISSUER}<samlp:Extensions><x:big xmlns:x="urn:x">${'B'.repeat(2_000_000)}</x:big></samlp:Extensions>`);
+    t.same(await Promise.all([verdict(v.validate(big, 20_000)), verdict(v.validate(request('_behind', ISSUER), 1))]),
+      ['valid', 'GW_SAML_SCHEMA_UNAVAILABLE']);
+    t.equal(v.stats().restarts, restarts, 'the worker was not replaced');
   });
 
   t.test('a validator that cannot start answers 503 and says why', async (t) => {

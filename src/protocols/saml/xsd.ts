@@ -89,8 +89,11 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   const listeners = new Set<(event: string, detail: Record<string, unknown>) => void>();
   const emit = (event: string, detail: Record<string, unknown>) => { for (const fn of listeners) fn(event, detail); };
   const stats = { starts: 0, runs: 0, documents: 0, restarts: 0 };
+  // Bounded by count and by characters: a flood of large valid messages cannot make it a memory sink.
   const recent = new Map<string, true>();
   const RECENT_MAX = 128;
+  const RECENT_MAX_CHARS = 4 * 1024 * 1024;
+  let recentChars = 0;
 
   let live: Live | null = null;
   let starting: Promise<Live> | null = null;
@@ -107,9 +110,15 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     if (err) j.reject(err); else j.resolve();
   }
   function remember(xml: string) {
-    recent.delete(xml);
+    if (xml.length > RECENT_MAX_CHARS / 16) return;
+    if (recent.delete(xml)) recentChars -= xml.length;
     recent.set(xml, true);
-    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+    recentChars += xml.length;
+    while (recent.size > RECENT_MAX || recentChars > RECENT_MAX_CHARS) {
+      const oldest = recent.keys().next().value!;
+      recent.delete(oldest);
+      recentChars -= oldest.length;
+    }
   }
   const handOver = (l: Live, id: number, xml: string) => {
     l.port.postMessage({ id, xml } satisfies DocMessage);
@@ -232,8 +241,9 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   function expire(j: Job) {
     settle(j, unavailable('schema validation did not finish in time'));
     queue = queue.filter((x) => x !== j);
-    // The worker answers in order: when the message it is on is late, the worker is stuck on it.
-    if (live && sent[0] === j) drop(live, 'deadline passed while validating a message');
+    // The worker answers in order, so it is on sent[0]: when that message is past its deadline (this one,
+    // or one that expired earlier while it still waited its turn), the worker is taken as stuck on it.
+    if (live && sent.length > 0 && (sent[0] === j || sent[0]!.done)) drop(live, 'deadline passed while validating a message');
   }
 
   return {
