@@ -179,7 +179,9 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const user = await userOf(c);
     if (!user) return reply;
     const q = req.query as Record<string, unknown>;
-    const state = typeof q.state === 'string' && q.state.length <= 1024 ? q.state : '';
+    // No state we issue holds a control character, and PostgreSQL text cannot hold NUL (the lookup failed
+    // with a 500): such a state is simply not ours.
+    const state = typeof q.state === 'string' && q.state.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(q.state) ? q.state : '';
     // Consumed before anything else: a forged, replayed, expired or other-session state ends here.
     const stored = state ? await d.mfa.challenges.consume(state, c.uid, 'duo') : undefined;
     if (!stored || stored.userId !== user.id) return handleOutcome(c, user, 'duo', { ok: false, reason: 'expired', detail: { problem: 'unknown or spent state' } });
