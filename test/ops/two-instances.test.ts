@@ -2,20 +2,17 @@
 // hops between them at every request, and a key rotation on one is picked up by the other (PostgreSQL). A SAML
 // login with Duo hops at every step (AuthnRequest on A, login form on B, factor on A, Duo's return and the
 // assertion on B) and its single logout is started on A and finished on B (PostgreSQL or a shared PGlite).
-import t, { type Test } from 'tap';
+import t from 'tap';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
-import { TEST_SECRET, captureStream, confidentialClient, deepMerge, freePort, startGateway, type Gateway } from '../helpers/gateway.ts';
+import { confidentialClient, startGateway } from '../helpers/gateway.ts';
+import { twoInstances } from '../helpers/two-instances.ts';
 import { addUser, discover, startAuthorize, submitLogin } from '../helpers/oidc.ts';
 import { Browser, readForm } from '../helpers/browser.ts';
 import { ACR_MFA, auditRows, enrollTotp, matchAll, totpNow } from '../helpers/mfa.ts';
 import { startDuo, visitDuo } from '../helpers/duo.ts';
 import { SP2_ACS, SP2_ENTITY, SP2_SLO, SP_ACS, SP_SLO, keyPair, nodeSamlSp, spConfig } from '../saml/helpers.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { createServices } from '../../src/services.ts';
-import { buildApp } from '../../src/app.ts';
 
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -70,44 +67,6 @@ t.test('a login hops between two instances at every step', async (t) => {
   const jwksB = createRemoteJWKSet(new URL(`http://127.0.0.1:${portB}/oidc/jwks`));
   await t.resolves(jwtVerify(before, jwksB, { issuer: a.url, audience: confidentialClient.clientId }), 'a token signed before the rotation still verifies at B');
 });
-
-/**
- * Two gateway instances over one database, B published under A's URL. With TEST_DATABASE_URL the database is
- * a fresh PostgreSQL schema reached through each instance's own pool; otherwise one in-memory PGlite that both
- * instances (each with its own services, provider and caches) use in this process: either way the database is
- * the only thing the two share.
- */
-async function twoInstances(t: Test, overrides: Record<string, unknown>): Promise<[Gateway, Gateway]> {
-  if (PG_URL) {
-    const shared = await freshDb('pg', url);
-    await shared.db.close();
-    t.teardown(() => shared.drop());
-    const a = await startGateway(t, { databaseUrl: shared.url, overrides });
-    return [a, await startGateway(t, { databaseUrl: shared.url, overrides, issuer: a.url })];
-  }
-  const shared = await freshDb('pglite');
-  const start = async (issuer?: string): Promise<Gateway> => {
-    const port = await freePort();
-    const own = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      env: {},
-      overrides: deepMerge({
-        secret: TEST_SECRET, server: { host: '127.0.0.1', port, issuer: issuer ?? own },
-        passwords: { memoryKiB: 1024, iterations: 1, parallelism: 1, minLength: 8 }, security: { progressiveDelayMs: 0 },
-        dataDir: ':memory:',
-      }, overrides),
-    });
-    const logs: string[] = [];
-    const services = await createServices(config, createLogger('info', captureStream(logs)), { db: shared.db });
-    const app = await buildApp(services, { issuer: issuer ?? own });
-    await app.listen({ host: '127.0.0.1', port });
-    return { url: issuer ?? own, app, services, config, logs, close: () => app.close() };
-  };
-  const a = await start();
-  const b = await start(a.url);
-  t.teardown(async () => { await a.close(); await b.close(); await shared.drop(); });
-  return [a, b];
-}
 
 t.test('a SAML login with Duo hops between two instances at every step, then single logout', async (t) => {
   const duo = await startDuo(t);
