@@ -7,6 +7,13 @@ import { isConnectionError } from '../storage/db.ts';
 import { messagePage, unavailablePage } from '../interaction/views/message.ts';
 import type { Theme } from '../views/layout.ts';
 
+/**
+ * PostgreSQL refusing a value's bytes (a NUL in text or jsonb, an invalid UTF-8 sequence): the input came
+ * from the request, so it is the client's mistake (400), wherever a route forgot to screen it.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html (class 22: data exception)
+ */
+const BAD_INPUT_SQLSTATES = new Set(['22021', '22P05']);
+
 export default fp(async function errorHandler(app: FastifyInstance, opts: { db: Db; theme: Theme }) {
   const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('text/html');
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -18,7 +25,8 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { db: 
         ? reply.type('text/html; charset=utf-8').send(unavailablePage(opts.theme))
         : reply.send({ error: 'temporarily_unavailable', code: 'GW_UNAVAILABLE' });
     }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode
+      : BAD_INPUT_SQLSTATES.has(err.code ?? '') ? 400 : 500;
     if (status >= 500) req.log.error({ err, event: 'GW_ERR_INTERNAL' }, 'request failed');
     else req.log.info({ err: { message: err.message, code: err.code }, event: 'GW_ERR_BAD_REQUEST' }, 'bad request');
     reply.code(status).header('cache-control', 'no-store');
