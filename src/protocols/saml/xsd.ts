@@ -126,14 +126,19 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     Atomics.notify(l.signal, 0);
   };
 
-  /** Terminates the worker; the messages it had not answered go back to the front of the queue. */
-  function drop(l: Live, reason: string) {
+  /**
+   * Terminates the worker; the messages it had not answered go back to the front of the queue. When the
+   * worker itself crashed (`blameCurrent`), the message it was on is answered 503 instead, so that a
+   * message that crashes workers cannot do it again and again.
+   */
+  function drop(l: Live, reason: string, blameCurrent = false) {
     if (l !== live) return;
     live = null;
     starting = null;
     stats.restarts++;
     void l.worker.terminate();
     l.port.close();
+    if (blameCurrent && sent[0]) settle(sent[0], unavailable(`validator failed: ${reason}`));
     const back = sent.filter((j) => !j.done);
     sent = [];
     queue = [...back, ...queue];
@@ -202,8 +207,8 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
         throw err;
       }
       worker.on('message', (m: FromWorker) => onMessage(l, m));
-      worker.on('error', (err) => drop(l, `worker error: ${err.message}`));
-      worker.on('exit', (code) => drop(l, `worker exited (${code})`));
+      worker.on('error', (err) => drop(l, `worker error: ${err.message}`, true));
+      worker.on('exit', (code) => drop(l, `worker exited (${code})`, true));
       // An idle validator must not keep a process (the CLI, a test) alive; a waiting caller's timer does.
       // (After the listeners: adding a 'message' listener refs the worker's port again.)
       worker.unref();
