@@ -7,10 +7,7 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../storage/db.ts';
-
-interface Authorization { sid?: string; grantId?: string }
-/** The part of oidc-provider's Client used here (lib/models/client.js). */
-interface BackchannelClient { backchannelLogoutUri?: string; backchannelLogout(accountId: string, sid: string): Promise<void> }
+import { notifyBackchannel, type SessionAuthorization as Authorization } from '../protocols/oidc/backchannel.ts';
 
 /** Models that carry an account and grant access: all of them are revoked. */
 const TOKEN_MODELS = ['RefreshToken', 'AccessToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest'];
@@ -32,13 +29,7 @@ export async function revokeUserAccess(d: { db: Db; provider?: Provider; log: Lo
     const authorizations = Object.entries(s.authorizations ?? {});
     if (keep && s.uid === keep) { for (const [, a] of authorizations) if (a.grantId) keptGrants.push(a.grantId); continue; }
     // Without a provider (the CLI) there is no one to send back-channel logouts: the rows still go.
-    for (const [clientId, a] of d.provider ? authorizations : []) {
-      const client = await d.provider!.Client.find(clientId) as BackchannelClient | undefined;
-      if (!client?.backchannelLogoutUri || !a.sid) continue;
-      // Best effort, like oidc-provider's own: a slow or failing RP must not block the change.
-      void client.backchannelLogout(userId, a.sid).catch((err: Error) =>
-        d.log.warn({ err: { message: err.message }, clientId }, 'GW_ERR_BACKCHANNEL_LOGOUT: back-channel logout failed'));
-    }
+    if (d.provider) await notifyBackchannel(d.provider, d.log, userId, Object.fromEntries(authorizations));
   }
   return d.db.transaction(async (q) => {
     const sessions = (await q.query(`DELETE FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1 AND uid IS DISTINCT FROM $2`,

@@ -7,8 +7,7 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.ts';
-
-interface Authorization { sid?: string; grantId?: string; persistsLogout?: boolean }
+import { notifyBackchannel, type SessionAuthorization as Authorization } from '../oidc/backchannel.ts';
 
 /** Destroys the session with this uid; returns its account id, or undefined when it was already gone. */
 export async function endGatewaySession(provider: Provider, db: Db, log: Logger, sessionUid: string): Promise<string | undefined> {
@@ -16,17 +15,11 @@ export async function endGatewaySession(provider: Provider, db: Db, log: Logger,
   if (!session) return undefined;
   const accountId = session.accountId;
   const authorizations = ((session as unknown as { authorizations?: Record<string, Authorization> }).authorizations) ?? {};
-  for (const [clientId, a] of Object.entries(authorizations)) {
+  for (const a of Object.values(authorizations)) {
     // The adapter keys every token model and the Grant itself by grant_id (storage/oidc-adapter.ts).
     if (a.grantId && !a.persistsLogout) await db.query('DELETE FROM oidc_models WHERE grant_id = $1', [a.grantId]);
-    const client = await provider.Client.find(clientId) as unknown as
-      { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> } | undefined;
-    if (client?.backchannelLogoutUri && accountId && a.sid) {
-      // Best effort, like oidc-provider's own: a slow or failing RP must not block the logout.
-      void client.backchannelLogout(accountId, a.sid).catch((err: Error) =>
-        log.warn({ err: { message: err.message }, clientId }, 'GW_ERR_BACKCHANNEL_LOGOUT: back-channel logout failed'));
-    }
   }
+  if (accountId) await notifyBackchannel(provider, log, accountId, authorizations);
   await session.destroy();
   return accountId;
 }
