@@ -37,6 +37,9 @@ export async function revokeUserAccess(d: { db: Db; provider?: Provider; log: Lo
     const tokens = (await q.query(`DELETE FROM oidc_models WHERE model = ANY($1) AND payload->>'accountId' = $2`, [TOKEN_MODELS, userId])).rowCount;
     const grants = (await q.query(`DELETE FROM oidc_models WHERE model = 'Grant' AND payload->>'accountId' = $1 AND NOT (id = ANY($2))`,
       [userId, keptGrants])).rowCount;
+    // The SAML SPs of the ended sessions cannot be told (their browsers are elsewhere and SAML back-channel
+    // logout is not offered), but the records of what they hold go with the sessions (protocols/saml/store.ts).
+    await q.query(`DELETE FROM saml_sessions WHERE user_id = $1 AND session_uid IS DISTINCT FROM $2`, [userId, keep]);
     return { sessions, tokens, grants };
   });
 }

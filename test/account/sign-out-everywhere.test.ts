@@ -14,6 +14,11 @@ t.test('sign out everywhere', async (t) => {
   const { b: p2 } = await signedInBrowser(gw, secret);
   const { b } = await signedInBrowser(gw, secret);
 
+  // What a SAML SP signed in through b2's gateway session would have left (protocols/saml/store.ts).
+  const [b2Session] = (await gw.services.db.query<{ uid: string }>(`SELECT uid FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1 LIMIT 1`, [user.id])).rows;
+  await gw.services.db.query(`INSERT INTO saml_sessions (session_uid, sp_entity_id, user_id, name_id, name_id_format, session_index, expires_at)
+    VALUES ($1, 'https://sp.example.test/saml', $2, 'nid', 'persistent', 'sidx', now() + interval '1 hour')`, [b2Session!.uid, user.id]);
+
   await ageMfa(gw, user.id, gw.config.mfa.freshSeconds + 60);
   const stale = await b.get(`${gw.url}/account/sign-out-everywhere`);
   t.equal(stale.status, 303, 'stale second factor: step-up first');
@@ -42,4 +47,5 @@ t.test('sign out everywhere', async (t) => {
   t.equal((await b.get(`${gw.url}/account`)).status, 303, 'this portal session ended');
   t.equal((await p2.get(`${gw.url}/account`)).status, 303, 'the other portal session ended');
   t.equal((await gw.services.db.query('SELECT 1 FROM account_sessions WHERE user_id = $1', [user.id])).rowCount, 0);
+  t.equal((await gw.services.db.query('SELECT 1 FROM saml_sessions WHERE user_id = $1', [user.id])).rowCount, 0, 'the SAML session records went with the sessions');
 });
