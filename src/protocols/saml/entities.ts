@@ -1,7 +1,12 @@
-// samlify entities for one exchange. They are cheap to build, so each message gets its own pair with
-// exactly the settings it needs (the one SP certificate that verified, the one ACS chosen, whether this
-// SP wants its assertion encrypted): nothing is shared or mutated between requests.
+// samlify entities. Building one is not cheap: samlify renders the entity's metadata as XML and parses it
+// back (5 XML parses and a dozen XPath queries per entity; 4 entities per round trip were ≈ 20 % of its
+// CPU), so they are built once and reused. Every input is immutable: the SP's config entry (the registry
+// never changes after the start), one of its registered certificates, and the IdP key object of the
+// current key version (a new version is a new object, so a rotated key gets new entities and the old
+// ones are collected with it). samlify only reads entities after their constructor (flow.ts,
+// binding-post.ts): sharing them between requests shares no state.
 // Settings: https://github.com/tngan/samlify/blob/master/src/entity.ts (defaultEntitySetting)
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { IdentityProvider, ServiceProvider, type IdentityProviderInstance, type ServiceProviderInstance } from 'samlify';
 import { ALG, BINDING, NAMEID_FORMAT, PATHS } from './constants.ts';
 import type { IdpKey } from './idp-keys.ts';
@@ -20,7 +25,9 @@ export function idpEntity(o: IdpEntityOptions): IdentityProviderInstance {
   // samlify's IdentityProviderSettings type (they live in the entity defaults), hence the cast.
   return IdentityProvider({
     entityID: o.entityId,
-    ...(o.key ? { privateKey: o.key.keyPem, signingCert: o.key.certB64 } : {}),
+    // A KeyObject, not the PEM: samlify hands it through to xml-crypto, and node:crypto would otherwise
+    // parse the PEM again for every signature (half the cost of an RSA-2048 signature).
+    ...(o.key ? { privateKey: signingKeyOf(o.key), signingCert: o.key.certB64 } : {}),
     requestSignatureAlgorithm: ALG.rsaSha256,
     wantAuthnRequestsSigned: !!o.verifyRequests,
     wantLogoutRequestSigned: !!o.verifyRequests,
@@ -39,10 +46,12 @@ export function idpEntity(o: IdpEntityOptions): IdentityProviderInstance {
   } as IdpSettings);
 }
 
-export function spEntity(sp: SamlSp, o: { acsUrl?: string; signingCert?: string } = {}): ServiceProviderInstance {
+export function spEntity(sp: SamlSp, o: { signingCert?: string } = {}): ServiceProviderInstance {
+  // The ACS here is only samlify's default template value: the Response is our own template
+  // (customTagReplacement) with the Destination chosen by sso.ts, and the form posts there.
   return ServiceProvider({
     entityID: sp.entityId,
-    assertionConsumerService: [{ Binding: BINDING.post, Location: o.acsUrl ?? sp.acs[0]!.url }],
+    assertionConsumerService: [{ Binding: BINDING.post, Location: sp.acs[0]!.url }],
     ...(sp.slo.length ? { singleLogoutService: sp.slo.map((s) => ({ Binding: BINDING[s.binding], Location: s.url })) } : {}),
     ...(o.signingCert ? { signingCert: o.signingCert } : {}),
     ...(sp.encryptionCert ? { encryptCert: sp.encryptionCert } : {}),
@@ -50,4 +59,45 @@ export function spEntity(sp: SamlSp, o: { acsUrl?: string; signingCert?: string 
     wantMessageSigned: sp.signResponse,
     requestSignatureAlgorithm: ALG.rsaSha256,
   });
+}
+
+// ---- the shared entities ------------------------------------------------------------------------
+
+const keyObjects = new WeakMap<IdpKey, KeyObject>();
+/** The IdP key parsed once per key version. */
+export function signingKeyOf(key: IdpKey): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) { k = createPrivateKey(key.keyPem); keyObjects.set(key, k); }
+  return k;
+}
+
+const bySp = new WeakMap<SamlSp, Map<string, ServiceProviderInstance>>();
+/** The SP entity for this SP (and, inbound, the one registered certificate that verified its message). */
+export function cachedSpEntity(sp: SamlSp, signingCert?: string): ServiceProviderInstance {
+  let m = bySp.get(sp);
+  if (!m) { m = new Map(); bySp.set(sp, m); }
+  const k = signingCert ?? '';
+  // Only a registered certificate (or none) reaches here: at most 1 + signingCerts.length entries per SP.
+  if (k && !sp.signingCerts.includes(k)) return spEntity(sp, { signingCert: k });
+  let e = m.get(k);
+  if (!e) { e = spEntity(sp, k ? { signingCert: k } : {}); m.set(k, e); }
+  return e;
+}
+
+const byKey = new WeakMap<IdpKey, Map<string, IdentityProviderInstance>>();
+const verifying = new Map<string, IdentityProviderInstance>();
+/**
+ * The IdP entity: with the signing key (outbound; per key version, and per SP only in whether the
+ * assertion is encrypted), or without a key for reading inbound messages (per whether they are signed).
+ */
+export function cachedIdpEntity(o: IdpEntityOptions): IdentityProviderInstance {
+  const k = `${o.entityId}\n${o.issuer}\n${o.key ? !!o.sp?.encryptAssertion : !!o.verifyRequests}`;
+  let m: Map<string, IdentityProviderInstance> | undefined = verifying;
+  if (o.key) {
+    m = byKey.get(o.key);
+    if (!m) { m = new Map(); byKey.set(o.key, m); }
+  }
+  let e = m.get(k);
+  if (!e) { e = idpEntity(o.key ? { ...o, verifyRequests: false } : o); m.set(k, e); }
+  return e;
 }

@@ -3,7 +3,7 @@
 // verified. Two independent implementations must agree before the gateway acts on a message; a
 // disagreement is refused and logged with samlify's reason.
 // Flow: https://github.com/tngan/samlify/blob/master/src/flow.ts
-import { idpEntity, spEntity } from './entities.ts';
+import { cachedIdpEntity, cachedSpEntity } from './entities.ts';
 import { SamlError } from './errors.ts';
 import type { Inbound } from './request-guard.ts';
 
@@ -12,8 +12,8 @@ export function createSamlifyCheck(idp: { entityId: string; issuer: string }) {
     // LogoutResponses are matched by InResponseTo to a request we sent; samlify would also refuse any
     // non-Success status, which for a logout we want to record, not reject.
     if (m.kind === 'LogoutResponse') return;
-    const self = idpEntity({ entityId: idp.entityId, issuer: idp.issuer, verifyRequests: m.signed });
-    const from = spEntity(m.sp, m.signingCert ? { signingCert: m.signingCert } : {});
+    const self = cachedIdpEntity({ entityId: idp.entityId, issuer: idp.issuer, verifyRequests: m.signed });
+    const from = cachedSpEntity(m.sp, m.signingCert);
     const request = m.binding === 'redirect' ? { query: m.wire.fields, octetString: m.signedOctets ?? '' } : { body: m.wire.fields };
     try {
       if (m.kind === 'AuthnRequest') await self.parseLoginRequest(from, m.binding, request);
