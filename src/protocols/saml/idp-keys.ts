@@ -76,12 +76,24 @@ export function createIdpKeys(d: { db: Db; box: SecretBox; config: SamlConfig; i
       });
     },
 
-    /** The current key set; re-read only when the published set changed (another instance rotated). */
-    async load(): Promise<IdpKeySet> {
+    /**
+     * The current key set. Signing does not ask the database: the set read last is used until refresh()
+     * (the SAML housekeeping timer, every database.sweepIntervalSeconds) or a `fresh` load (the metadata
+     * endpoint) sees that the published set changed. A rotation elsewhere is therefore picked up within one
+     * timer period; the previous key is still published then (keyRotationGraceSeconds), so SPs accept either.
+     */
+    async load(o: { fresh?: boolean } = {}): Promise<IdpKeySet> {
+      if (files) return files;
+      if (cache && !o.fresh) return cache.set;
+      return this.refresh();
+    },
+
+    /** Re-reads the key set when its version (kids and which one signs) changed; returns the current set. */
+    async refresh(): Promise<IdpKeySet> {
       if (files) return files;
       const v = await version();
       if (cache && cache.version === v) return cache.set;
-      if (!v.includes(':true')) { await this.ensure(); return this.load(); }
+      if (!v.includes(':true')) { await this.ensure(); return this.refresh(); }
       const rows = (await d.db.query<Row>(`SELECT kid, private_enc, certificate, retired_at IS NOT NULL AS retired FROM signing_keys
         WHERE purpose = $1 AND (unpublish_at IS NULL OR unpublish_at > now()) ORDER BY (retired_at IS NOT NULL), created_at DESC`, [PURPOSE])).rows;
       const current = rows.find((r) => !r.retired)!;

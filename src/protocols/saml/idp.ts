@@ -86,6 +86,8 @@ export function createSamlIdp(s: Services, issuer: string) {
       await app.register(samlRoutes, context);
       const timer = setInterval(() => {
         store.sweep().catch((err: Error) => s.log.warn({ err: { message: err.message } }, 'GW_ERR_SWEEP: SAML housekeeping failed; will retry'));
+        // Another instance may have rotated the IdP key: signing reads no key version per Response.
+        if (sps.list.length > 0) keys.refresh().catch((err: Error) => s.log.warn({ err: { message: err.message } }, 'GW_ERR_SWEEP: SAML key check failed; will retry'));
       }, s.config.database.sweepIntervalSeconds * 1000);
       timer.unref();
       app.addHook('onClose', async () => clearInterval(timer));

@@ -78,7 +78,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   }
 
   app.get(PATHS.metadata, async (_req, reply) => {
-    const xml = idpMetadataXml({ entityId: c.idpEntityId, issuer: c.issuer, keys: await c.keys.load(), validSeconds: cfg.metadataValidSeconds, sign: cfg.signMetadata });
+    const xml = idpMetadataXml({ entityId: c.idpEntityId, issuer: c.issuer, keys: await c.keys.load({ fresh: true }), validSeconds: cfg.metadataValidSeconds, sign: cfg.signMetadata });
     return reply.type('application/samlmetadata+xml; charset=utf-8').header('cache-control', 'public, max-age=300')
       .header('content-disposition', 'inline; filename="gatehouse-idp-metadata.xml"').send(xml);
   });
