@@ -1,13 +1,12 @@
 // SAML rides the OIDC pipeline (DESIGN.md "One login pipeline"): each SP is an internal, first-party
 // client of our own oidc-provider, so login, MFA, amr/acr, single sign-on and logout live in one place.
 // /saml/sso parks the AuthnRequest and sends the browser to /oidc/auth as that client; /saml/continue
-// exchanges the code at the real token endpoint in-process (Fastify inject: no network, no TLS, the same
-// client authentication and PKCE checks as any RP) and reads sub, amr and acr from the ID token, and the
-// gateway session (Session.uid, which single logout needs) from the access token issued with it.
-import type { FastifyInstance } from 'fastify';
+// redeems the code in-process with oidc-provider's models and the token endpoint's checks (exchangeCode:
+// one-time, PKCE, client, redirect_uri, grant) and reads sub, amr, acr and auth_time, and the
+// gateway session (Session.uid, which single logout needs) from the code itself.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
-import { decodeJwt } from 'jose';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import { OIDC_PREFIX } from '../oidc/provider.ts';
 import { PATHS } from './constants.ts';
@@ -57,33 +56,47 @@ export async function authorizeUrl(issuer: string, box: SecretBox, sp: SamlSp, p
 
 export interface SignIn { sub: string; amr: string[]; acr?: string; sessionUid: string; authTime: number }
 
-/** Redeems the code at the token endpoint (in-process) and returns what the ID token says. */
-export async function exchangeCode(app: FastifyInstance, provider: Provider, issuer: string, box: SecretBox, sp: SamlSp, code: string, parkedId: string): Promise<SignIn> {
-  const res = await app.inject({
-    method: 'POST', url: `${OIDC_PREFIX}/token`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    payload: new URLSearchParams({
-      grant_type: 'authorization_code', code, redirect_uri: continueUrl(issuer),
-      code_verifier: verifierFor(box, parkedId), client_id: sp.clientId, client_secret: secretFor(box, sp),
-    }).toString(),
-  });
-  let body: { id_token?: string; access_token?: string; error?: string };
-  try { body = JSON.parse(res.body); } catch { body = {}; }
-  if (res.statusCode !== 200 || !body.id_token) throw new SamlError('GW_SAML_AUTHN_FAILED', `token endpoint ${res.statusCode} ${body.error ?? ''}`);
-  // The token came straight from our own token endpoint in this process: its signature adds nothing,
-  // but the binding to this exchange (issuer, audience, nonce) is still checked.
-  const t = decodeJwt(body.id_token);
-  if (t.iss !== issuer || t.aud !== sp.clientId || t.nonce !== nonceFor(box, parkedId) || typeof t.sub !== 'string') {
-    throw new SamlError('GW_SAML_AUTHN_FAILED', 'ID token does not match the exchange');
-  }
-  // The access token is of no use to SAML; it only says which session signed in. Spent at once.
-  const at = body.access_token ? await provider.AccessToken.find(body.access_token) : undefined;
-  if (!at?.sessionUid || at.accountId !== t.sub) throw new SamlError('GW_SAML_AUTHN_FAILED', 'no session behind the access token');
-  const sessionUid = at.sessionUid;
-  await at.destroy();
+const fail = (why: string) => new SamlError('GW_SAML_AUTHN_FAILED', why);
+
+/**
+ * Redeems the code for what it says about the sign-in (sub, amr, acr, auth_time, the gateway session),
+ * with oidc-provider's own models and the token endpoint's checks for the authorization_code grant, but
+ * without a token request: nothing needs a token. The token endpoint (through Fastify inject) would add
+ * an HTTP request through Fastify and Koa, client authentication with a secret only this process knows,
+ * an ES256 ID token signed only to be decoded here, and an access token written, read back and deleted.
+ * Checks, as lib/actions/grants/authorization_code.js and helpers/grant_source.js make them:
+ *  - the code exists (AuthorizationCode.find also drops a code whose session ended: expiresWithSession),
+ *    was issued to this SP's internal client, is not expired, and names our redirect_uri;
+ *  - PKCE (S256) with the verifier derived from the parked request id, and the nonce derived from it: the
+ *    code belongs to the parked request this browser took (sso.ts take), not to another one;
+ *  - the grant exists, is not expired, is this client's and this account's;
+ *  - the code is consumed once: the adapter's atomic UPDATE … WHERE consumed_at IS NULL decides, and a
+ *    loser (a replay, or a parallel redemption) revokes the grant's tokens, as the token endpoint does.
+ * https://github.com/panva/node-oidc-provider/blob/main/lib/actions/grants/authorization_code.js
+ */
+export async function exchangeCode(provider: Provider, issuer: string, box: SecretBox, sp: SamlSp, codeValue: string, parkedId: string): Promise<SignIn> {
+  if (codeValue.length > 512) throw fail('code not found');
+  const code = await provider.AuthorizationCode.find(codeValue, { ignoreExpiration: true });
+  if (!code) throw fail('code not found');
+  if (code.clientId !== sp.clientId) throw fail('code of another client');
+  if (code.isExpired) throw fail('code expired');
+  if (code.redirectUri !== continueUrl(issuer)) throw fail('code redirect_uri mismatch');
+  const challenge = createHash('sha256').update(verifierFor(box, parkedId)).digest('base64url');
+  if (code.codeChallengeMethod !== 'S256' || typeof code.codeChallenge !== 'string' || !safeEqual(code.codeChallenge, challenge)) throw fail('PKCE verification failed');
+  if (code.nonce !== nonceFor(box, parkedId)) throw fail('code does not match the exchange');
+  const sub = code.accountId;
+  if (typeof sub !== 'string' || !sub || !code.sessionUid) throw fail('no account or session behind the code');
+  const grant = code.grantId ? await provider.Grant.find(code.grantId, { ignoreExpiration: true }) : undefined;
+  if (!grant || grant.isExpired || grant.clientId !== sp.clientId || grant.accountId !== sub) throw fail('grant missing, expired or not this client\'s');
+  try { await code.consume(); } catch { throw fail('code already used'); }
   return {
-    sub: t.sub, sessionUid, amr: Array.isArray(t.amr) ? t.amr.map(String) : [],
-    ...(typeof t.acr === 'string' ? { acr: t.acr } : {}),
-    authTime: typeof t.auth_time === 'number' ? t.auth_time : Math.floor(Date.now() / 1000),
+    sub, sessionUid: code.sessionUid, amr: Array.isArray(code.amr) ? code.amr.map(String) : [],
+    ...(typeof code.acr === 'string' ? { acr: code.acr } : {}),
+    authTime: typeof code.authTime === 'number' ? code.authTime : Math.floor(Date.now() / 1000),
   };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -114,7 +114,7 @@ export function createSso(c: SamlContext) {
         return fail(new SamlError(passive ? 'GW_SAML_NO_PASSIVE' : 'GW_SAML_AUTHN_FAILED', `oidc error ${String(q.error).slice(0, 60)}`));
       }
       try {
-        const signIn = await exchangeCode(c.app, c.holder.current(), c.issuer, c.s.box, sp, q.code, parked.id);
+        const signIn = await exchangeCode(c.holder.current(), c.issuer, c.s.box, sp, q.code, parked.id);
         const user = await c.s.users.findById(signIn.sub);
         if (!user || user.disabled) throw new SamlError('GW_SAML_AUTHN_FAILED', 'user missing or disabled');
         // The gateway never claims more than happened: no MFA in amr means no MFA class, and an SP that
