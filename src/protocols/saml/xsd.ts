@@ -47,6 +47,8 @@ export interface XsdValidator {
    * full, validator failed).
    */
   validate(xml: string, timeoutMs?: number): Promise<void>;
+  /** Whether this exact text passed validate() recently (the LRU of valid documents); costs a lookup. */
+  passed(xml: string): boolean;
   /** Starts the worker (compile, schemas, self-test) now instead of on the first message. */
   warm(): Promise<void>;
   /** Receives the validator's own events (start failure, restart); returns the unsubscribe function. */
@@ -264,6 +266,7 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
         pump();
       });
     },
+    passed: (xml) => recent.has(xml),
     async warm() { await start(); },
     subscribe(fn) { listeners.add(fn); return () => { listeners.delete(fn); }; },
     stats: () => ({ ...stats, queued: queue.length + sent.filter((j) => !j.done).length, cached: recent.size }),
