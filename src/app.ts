@@ -1,13 +1,15 @@
 // buildApp: the whole gateway as a Fastify instance. Plugins are registered in this explicit order:
-// request log → security headers → health → assets → interaction screens → SAML IdP → OIDC provider → errors.
+// request log (with the security headers) → health → assets → interaction screens → SAML IdP → OIDC provider → errors.
 // main.ts adds only process concerns (config, listen, signals).
 import net from 'node:net';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import tls from 'node:tls';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import type { Services } from './services.ts';
 import requestLog, { genReqId } from './platform/request-log.ts';
-import securityHeaders from './platform/security-headers.ts';
+import { securityHeaders } from './platform/security-headers.ts';
 import health from './platform/health.ts';
 import metricsRoute from './platform/metrics-route.ts';
 import { attachMetricsServer } from './platform/metrics-server.ts';
@@ -17,7 +19,7 @@ import interactionRoutes from './interaction/routes.ts';
 import { createCsrf } from './interaction/csrf.ts';
 import { createPasswordCheck } from './interaction/login.ts';
 import { createProvider } from './protocols/oidc/provider.ts';
-import { mountProvider, outageMiddleware, type ProviderHolder } from './protocols/oidc/mount.ts';
+import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
 import { startSweeper } from './storage/sweeper.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
@@ -41,33 +43,65 @@ export async function closeGracefully(app: App, drainDelayMs = 0): Promise<void>
   const drained = new Promise<void>((resolve) => net.Server.prototype.close.call(app.server, () => resolve()));
   const started = Date.now();
   const sweep = setInterval(() => {
-    for (const [sock, c] of app.connections) {
-      if (c.active > 0) continue;
-      if (c.served || Date.now() - started > 2000) sock.end();
+    for (const sock of app.connections) {
+      if (busy(sock)) continue;
+      if ((sock as Tracked)[SERVED] || Date.now() - started > 2000) sock.end();
     }
   }, 50);
   try { await drained; } finally { clearInterval(sweep); }
   await app.close(); // onClose hooks (Fastify tolerates the listener being closed already)
 }
 
-/** Tracks each connection's in-flight requests so shutdown can end idle keep-alive connections only. */
-function trackConnections(app: App) {
-  app.server.on('connection', (sock: net.Socket) => {
-    app.connections.set(sock, { active: 0, served: false });
-    sock.once('close', () => app.connections.delete(sock));
-  });
-  app.server.on('request', (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-    const c = app.connections.get(req.socket as net.Socket);
-    if (!c) return;
-    c.active++;
+// Connection tracking for closeGracefully, paid on every connection and request, so without closures or
+// listeners per request: a Set of open sockets (one shared 'close' handler), a flag on the socket once it
+// has carried a request, and Node's own record of the response in flight on a socket (`_httpMessage`, set
+// while a ServerResponse owns the socket: https://github.com/nodejs/node/blob/v24.x/lib/_http_server.js,
+// ServerResponse.assignSocket / detachSocket). On a TLS listener the requests arrive on the TLSSocket, so
+// that is the one tracked ('secureConnection'), not the TCP socket under it.
+const SERVED = Symbol('gatehouse.served');
+type Tracked = net.Socket & { [SERVED]?: boolean; _httpMessage?: unknown };
+/** True while a response is in progress on the connection. */
+export const busy = (sock: net.Socket) => (sock as Tracked)._httpMessage != null;
+
+function trackConnections(app: App): (req: IncomingMessage, res: ServerResponse) => void {
+  const open = app.connections;
+  function forget(this: net.Socket) { open.delete(this); }
+  const event = app.server instanceof tls.Server ? 'secureConnection' : 'connection';
+  app.server.on(event, (sock: net.Socket) => { open.add(sock); sock.on('close', forget); });
+  return (req, res) => {
+    (req.socket as Tracked)[SERVED] = true;
     if (app.shutdown.draining && !res.headersSent) res.setHeader('connection', 'close');
-    res.once('close', () => { c.active--; c.served = true; });
-  });
+  };
+}
+
+/**
+ * Fastify builds a child logger (bound to the request id) for every request; almost no request logs
+ * through it (the request line has its own child, platform/request-log.ts). This one builds the pino
+ * child on first use only.
+ */
+class LazyChild {
+  #parent: FastifyBaseLogger; #bindings: Record<string, unknown>; #opts: Record<string, unknown>; #real?: FastifyBaseLogger;
+  constructor(parent: FastifyBaseLogger, bindings: Record<string, unknown>, opts: Record<string, unknown>) {
+    this.#parent = parent; this.#bindings = bindings; this.#opts = opts;
+  }
+  get #log(): FastifyBaseLogger { return (this.#real ??= this.#parent.child(this.#bindings, this.#opts)); }
+  get level() { return this.#real?.level ?? (this.#opts.level as string | undefined) ?? this.#parent.level; }
+  set level(l: string) { this.#log.level = l; }
+  fatal(...a: unknown[]) { (this.#log.fatal as (...x: unknown[]) => void)(...a); }
+  error(...a: unknown[]) { (this.#log.error as (...x: unknown[]) => void)(...a); }
+  warn(...a: unknown[]) { (this.#log.warn as (...x: unknown[]) => void)(...a); }
+  info(...a: unknown[]) { (this.#log.info as (...x: unknown[]) => void)(...a); }
+  debug(...a: unknown[]) { (this.#log.debug as (...x: unknown[]) => void)(...a); }
+  trace(...a: unknown[]) { (this.#log.trace as (...x: unknown[]) => void)(...a); }
+  silent(...a: unknown[]) { (this.#log.silent as (...x: unknown[]) => void)(...a); }
+  child(bindings: Record<string, unknown>, opts?: Record<string, unknown>) { return this.#log.child(bindings, opts); }
+  isLevelEnabled(level: string) { return (this.#log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level); }
+  bindings() { return (this.#log as unknown as { bindings(): Record<string, unknown> }).bindings(); }
 }
 
 export type App = FastifyInstance & {
   services: Services; provider: ProviderHolder; shutdown: { draining: boolean };
-  connections: Map<net.Socket, { active: number; served: boolean }>;
+  connections: Set<net.Socket>;
 };
 
 /** The issuer: config.server.issuer, or http://localhost:<port> in development. */
@@ -86,7 +120,6 @@ async function createHolder(s: Services, issuer: string, saml?: SamlIdp): Promis
       // does the account portal (account/client.ts).
       extraInternalClients: [...(saml?.internalClients ?? []), ...(s.config.account.enabled ? [accountClient(s.config, issuer, s.box)] : [])],
     });
-    p.use(outageMiddleware(() => s.db.isUnavailable(), s.config.ui));
     saml?.watch(p);
     p.on('server_error', (_ctx, err) => s.log.error({ err, event: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
     // A relying party that misses a back-channel logout keeps its session: ops must see it.
@@ -115,6 +148,7 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     loggerInstance: s.log,
     // One line per request comes from platform/request-log.ts (with redacted URLs) instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    childLoggerFactory: (logger, bindings, opts) => new LazyChild(logger, bindings, opts as Record<string, unknown>) as unknown as FastifyBaseLogger,
     genReqId,
     trustProxy: config.server.trustProxy,
     bodyLimit: config.server.bodyLimitBytes,
@@ -128,13 +162,14 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   app.decorate('services', s);
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
-  app.decorate('connections', new Map());
-  trackConnections(app);
+  app.decorate('connections', new Set());
+  const markRequest = trackConnections(app);
 
   await app.register(requestLog, {
     observe: (route, method, status, seconds) => s.metrics.http.observe({ route, method, status: String(status) }, seconds),
+    headers: securityHeaders({ https: opts.issuer.startsWith('https:') }),
+    onRequest: markRequest,
   });
-  await app.register(securityHeaders, { https: opts.issuer.startsWith('https:') });
   await app.register(errorHandler, { db: s.db, theme: config.ui });
   await app.register(health, { db: s.db, isDraining: () => app.shutdown.draining });
   if (config.metrics.enabled && config.metrics.port) {

@@ -9,20 +9,13 @@ import type { Theme } from '../../views/layout.ts';
 /** The live provider; replaced when another instance rotates the signing keys. */
 export interface ProviderHolder { current(): Provider; callback(): ReturnType<Provider['callback']> }
 
-/**
- * Koa middleware: a 5xx caused by a database outage becomes 503 + Retry-After: Gatehouse's page for a
- * browser (the authorization and logout endpoints), the OAuth error JSON for everything else.
- */
 type OutageCtx = { status: number; body: unknown; set(k: string, v: string): void; type: string; accepts(...t: string[]): string | false };
 
-export function outageMiddleware(isUnavailable: () => boolean, theme: Theme) {
-  return async (ctx: OutageCtx, next: () => Promise<void>) => {
-    await next();
-    applyOutage(ctx, isUnavailable, theme);
-  };
-}
-
-/** The outage answer, when the response is a 5xx and the database is the reason. */
+/**
+ * A 5xx caused by a database outage becomes 503 + Retry-After: Gatehouse's page for a browser (the
+ * authorization and logout endpoints), the OAuth error JSON for everything else. Applied by the provider's
+ * unit-of-work middleware (provider.ts) to every oidc-provider answer.
+ */
 export function applyOutage(ctx: OutageCtx, isUnavailable: () => boolean, theme: Theme) {
   if (ctx.status >= 500 && isUnavailable()) {
     ctx.status = 503;
@@ -72,8 +65,9 @@ export async function mountProvider(app: FastifyInstance, holder: ProviderHolder
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       pinOrigin(req, holder.current().issuer);
       reply.hijack();
-      // Headers set by Fastify hooks so far (request id, security headers) are copied onto the raw response.
-      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);
+      // The request id and the security headers are already on the raw response (platform/request-log.ts
+      // sets them there); nothing in this scope sets headers through Fastify's reply, which a hijacked
+      // reply would not send.
       await holder.callback()(req.raw, reply.raw);
     };
     scope.all(`${OIDC_PREFIX}/*`, handler);

@@ -36,7 +36,8 @@ export function cookieNames(https: boolean) {
 }
 
 /**
- * Koa middleware (outermost of those added with provider.use): every oidc-provider request is one unit of
+ * Koa middleware (outermost of those added with provider.use; it also turns a 5xx caused by a database
+ * outage into 503, mount.ts applyOutage): every oidc-provider request is one unit of
  * work (storage/unit-of-work.ts), written in one commit after oidc-provider has built the answer and before
  * Koa sends it. On the token endpoint the code's or refresh token's consume joins that commit; when a
  * parallel request consumed it first, the answer becomes invalid_grant (and the grant is revoked, as on
@@ -44,9 +45,12 @@ export function cookieNames(https: boolean) {
  */
 function unitOfWork(db: Db, theme: Theme, onError: (ctx: KoaContextWithOIDC, err: unknown) => void) {
   const tokenPath = `${OIDC_PREFIX}/token`;
+  const isUnavailable = () => db.isUnavailable();
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     const unit = newUnit({ deferConsume: ctx.method === 'POST' && ctx.path === tokenPath });
     await runInUnit(unit, next);
+    // A 5xx because the database is out: 503 (one middleware layer instead of a separate one).
+    applyOutage(ctx, isUnavailable, theme);
     let r;
     try {
       r = await flushUnit(unit, (q, lost) => revokeReplayedGrant(q, lost.model, lost.id));
@@ -57,7 +61,7 @@ function unitOfWork(db: Db, theme: Theme, onError: (ctx: KoaContextWithOIDC, err
       ctx.status = 500;
       ctx.type = 'application/json';
       ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
-      applyOutage(ctx, () => db.isUnavailable(), theme);
+      applyOutage(ctx, isUnavailable, theme);
       return;
     }
     if (!r.ok) {
