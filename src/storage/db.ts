@@ -59,7 +59,11 @@ function createPgDb(opts: DbOptions): Db {
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 2000,
     statement_timeout: opts.statementTimeoutMs ?? 5000,
     idleTimeoutMillis: 30000,
-  });
+    // Queries issued on one client without waiting for each other go out together (each with its own Sync,
+    // so each still succeeds or fails on its own): a unit of work's flush sends its statements in one round
+    // trip (storage/unit-of-work.ts). A client used one query at a time behaves exactly as before.
+    pipeline: true,
+  } as pg.PoolConfig);
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', () => {});
   const outage = createOutageTracker();

@@ -94,6 +94,12 @@ class ConsumeLost extends Error {
 }
 
 export const CONSUME_SQL = 'UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id';
+/**
+ * The consume as the flush sends it: it fails (division by zero, 22012) when it flips nothing, so the
+ * statements sent behind it in the same round trip fail too and the transaction rolls back on its own.
+ */
+export const CONSUME_OR_FAIL_SQL = `WITH c AS (${CONSUME_SQL}) SELECT 1 / count(*)::int AS consumed FROM c`;
+const LOST = '22012';
 
 /**
  * Writes what the unit queued: one autocommit statement when there is only one, else one transaction
@@ -110,11 +116,21 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
   }
   try {
     await db.transaction(async (q: Queryable) => {
-      for (const c of u.consumes) {
-        const r = await q.query(CONSUME_SQL, [c.model, c.id]);
-        if (r.rowCount !== 1) throw new ConsumeLost(c);
+      // Every statement is sent at once, without waiting for the one before (the pg pool runs in pipeline
+      // mode, storage/db.ts): BEGIN, then the consumes and the writes in one round trip, then COMMIT. The
+      // first failure aborts the transaction, so the statements after it fail too (25P02) and the
+      // transaction rolls back: the first rejection in order is the cause.
+      const sent = [
+        ...u.consumes.map((c) => q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id])),
+        ...statements.map((s) => q.query(s.text, s.params)),
+      ];
+      const settled = await Promise.allSettled(sent);
+      for (let i = 0; i < settled.length; i++) {
+        const r = settled[i]!;
+        if (r.status === 'fulfilled') continue;
+        if (i < u.consumes.length && (r.reason as { code?: string }).code === LOST) throw new ConsumeLost(u.consumes[i]!);
+        throw r.reason;
       }
-      for (const s of statements) await q.query(s.text, s.params);
     });
     return { ok: true, commits: 1 };
   } catch (err) {
