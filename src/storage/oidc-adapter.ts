@@ -33,6 +33,14 @@ const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user
     uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
 const DESTROY = 'DELETE FROM oidc_models WHERE model = $1 AND id = $2';
 const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
+/**
+ * A token and its Grant in one statement: oidc-provider looks the Grant up right after the token (code and
+ * refresh grants, userinfo, introspection), so inside a unit of work the second lookup costs no round trip.
+ */
+const FIND_WITH_GRANT = `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload
+  FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())
+  WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
+const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
 const FIND_BY_UID = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
 
@@ -95,8 +103,24 @@ export function createOidcAdapter(db: Db) {
       if (impossible(id)) return undefined;
       const q = this.queued(id);
       if (q !== undefined) return q ?? undefined;
-      const r = await db.query<Row>(FIND, [this.model, id]);
-      const p = toPayload(r.rows[0]);
+      const u = currentUnit();
+      if (u && this.model === 'Grant' && u.prefetched.has(id)) {
+        const p = u.prefetched.get(id);
+        u.prefetched.delete(id); // read once: a later lookup in the same request goes to the database
+        return (p ?? undefined) as AdapterPayload | undefined;
+      }
+      let row: Row | undefined;
+      if (u && WITH_GRANT.has(this.model)) {
+        const withGrant = (await db.query<Row & { grant_payload: AdapterPayload | null }>(FIND_WITH_GRANT, [this.model, id])).rows[0];
+        row = withGrant;
+        const grantId = withGrant?.payload.grantId;
+        if (withGrant && typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) {
+          u.prefetched.set(grantId, withGrant.grant_payload);
+        }
+      } else {
+        row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
+      }
+      const p = toPayload(row);
       // A consume deferred to the end of this request already counts for this request's own reads.
       if (p && !p.consumed && currentUnit()?.consumes.some((c) => c.model === this.model && c.id === id)) return { ...p, consumed: Math.floor(Date.now() / 1000) };
       return p;

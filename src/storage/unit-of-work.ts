@@ -31,6 +31,8 @@ export interface Unit {
   consumes: Array<{ model: string; id: string }>;
   /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
   closed: boolean;
+  /** Grant rows read along with a token of theirs (oidc-adapter.ts find): the Grant lookup that follows needs no statement. */
+  prefetched: Map<string, Record<string, unknown> | null>;
 }
 
 export type FlushResult = { ok: true; commits: number } | { ok: false; lost: { model: string; id: string } };
@@ -46,7 +48,7 @@ export function currentUnit(): Unit | undefined {
 }
 
 export function newUnit(opts: { deferConsume?: boolean } = {}): Unit {
-  return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false };
+  return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false, prefetched: new Map() };
 }
 
 /** Runs fn (and everything it starts) inside the unit. */
