@@ -30,11 +30,15 @@ const spec = JSON.parse(process.argv[2]!) as GatewaySpec;
 interface Counters { reads: number; writes: number; writesEffective: number; transactions: number; writeTransactions: number; statements: Record<string, number> }
 const counters: Counters = { reads: 0, writes: 0, writesEffective: 0, transactions: 0, writeTransactions: 0, statements: {} };
 
-const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
+const verb = (sql: string) => {
+  const v = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
+  // A data-modifying CTE (the flush's consume: WITH c AS (UPDATE …) SELECT …) counts as its write.
+  return v === 'WITH' ? (/\b(UPDATE|INSERT|DELETE)\b/i.exec(sql)?.[1]?.toUpperCase() ?? 'SELECT') : v;
+};
 const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE';
 function table(sql: string): string {
   // The first FROM/INTO/UPDATE naming a relation (not `extract(epoch FROM col)`).
-  return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\))/i.exec(sql)?.[1] ?? '?';
+  return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\)|\.)/i.exec(sql)?.[1] ?? '?';
 }
 
 /** The Db with every statement counted: autocommit writes and write transactions are durable commits. */
