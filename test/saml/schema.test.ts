@@ -98,6 +98,22 @@ t.test('the validator', async (t) => {
     t.equal(await verdict(small.validate(request('_q4', ISSUER))), 'valid', 'and once they are answered there is room again');
   });
 
+  t.test('check(): proves the validator, stops its worker; the first message starts a self-tested one that stays', async (t) => {
+    const lazy = createXsdValidator();
+    t.teardown(() => lazy.close());
+    await lazy.check();
+    t.equal(lazy.stats().starts, 1, 'one worker started and self-tested');
+    t.equal(lazy.stats().restarts, 0, 'stopping it is not a restart');
+    t.equal(await verdict(lazy.validate(request('_lazy1', ISSUER))), 'valid', 'the first message is validated');
+    t.equal(await verdict(lazy.validate(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`)), 'GW_SAML_SCHEMA', 'an invalid one refused');
+    t.equal(lazy.stats().starts, 2, 'by a second worker, started for it');
+    t.equal(await verdict(lazy.validate(request('_lazy2', ISSUER))), 'valid');
+    t.equal(lazy.stats().starts, 2, 'which is kept');
+    const broken = createXsdValidator({ maxMemoryPages: 1 });
+    t.teardown(() => broken.close());
+    await t.rejects(broken.check(), /memory/, 'a validator that cannot run fails check(), as warm()');
+  });
+
   t.test('deadlines: a late validator answers GW_SAML_SCHEMA_UNAVAILABLE, a hung run is ended and the worker replaced', async (t) => {
     const cold = createXsdValidator();
     t.teardown(() => cold.close());
@@ -165,13 +181,19 @@ t.test('over HTTP', async (t) => {
     return line;
   }
 
-  t.test('node-saml\'s requests pass the schema, and the gateway\'s validator is warm and shared', async (t) => {
-    const before = xsd.stats();
+  // The gateway proves the validator at its start (self-test), then stops that worker so an idle gateway
+  // does not hold it (xsd.ts check): the first message starts the worker, and from then on it is kept warm.
+  t.test('node-saml\'s requests pass the schema, and the gateway\'s validator is started once and shared', async (t) => {
     const sp = await nodeSamlSp(gw);
+    const first = xsd.stats();
     const posted = await redirectLogin(gw, sp);
     t.ok((await sp.validatePostResponseAsync({ SAMLResponse: posted.fields.SAMLResponse! })).profile, 'signed in');
+    const before = xsd.stats();
+    t.ok(before.starts - first.starts <= 1, 'at most one worker started, by the first message');
+    const again = await redirectLogin(gw, sp);
+    t.ok((await sp.validatePostResponseAsync({ SAMLResponse: again.fields.SAMLResponse! })).profile, 'signed in again');
     const after = xsd.stats();
-    t.equal(after.starts, before.starts, 'no worker started for the request');
+    t.equal(after.starts, before.starts, 'no worker started for the next request: kept warm');
     t.equal(after.documents - before.documents, 1, 'validated once (samlify\'s second look is the cached answer)');
   });
 

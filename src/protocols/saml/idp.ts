@@ -77,7 +77,9 @@ export function createSamlIdp(s: Services, issuer: string) {
       app.addHook('onClose', async () => unsubscribe());
       if (sps.list.length > 0) {
         await keys.ensure();
-        try { await xsd.warm(); } catch (err) {
+        // Proven at the start (the gateway does not start without it), then stopped until the first message:
+        // an idle gateway does not hold the worker's ≈ 30 MiB (xsd.ts check).
+        try { await xsd.check(); } catch (err) {
           throw new Error(`${VALIDATOR_EVENT}: the SAML XML Schema validator could not start (${(err as Error).message})`);
         }
       }

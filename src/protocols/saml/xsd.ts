@@ -4,7 +4,7 @@
 //
 //  - the wasm is read and compiled once per process, here, and handed to the worker (a compiled
 //    WebAssembly.Module can be posted to a worker thread), so a restart costs a thread, not a compile;
-//  - one long-lived worker thread owns libxml2 (xsd-worker.ts) and streams messages through a running
+//  - one long-lived worker thread owns libxml2 (xsd-worker.mjs) and streams messages through a running
 //    xmllint whose schema is already parsed: per message, only the message is parsed and validated;
 //  - messages wait in a bounded queue (past maxQueue the answer is an immediate 503); up to maxInFlight are
 //    handed to the worker ahead, so it never waits for this thread's event loop;
@@ -18,7 +18,24 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SamlError } from './errors.ts';
-import type { DocMessage, FromWorker, InitMessage, SchemaFile } from './xsd-worker.ts';
+
+// The messages between this thread and the worker (xsd-worker.mjs).
+export interface SchemaFile { fileName: string; contents: string }
+export interface InitMessage {
+  type: 'init'; module: WebAssembly.Module; schemas: SchemaFile[]; main: string; maxMemoryPages: number; docsPerRun: number;
+  /** Messages to validate arrive here ({ id, xml }), read synchronously by the device callbacks. */
+  port: MessagePort;
+  /** Int32 counter the owner increments (and notifies) after each message posted to `port`. */
+  signal: SharedArrayBuffer;
+}
+export interface DocMessage { id: number; xml: string }
+export type FromWorker =
+  | { type: 'verdict'; id: number; valid: boolean; reason: string }
+  /** The run stopped (libxml2 aborted) while on message `id`; the next run has started. */
+  | { type: 'failed'; id: number | null; reason: string }
+  /** The worker can no longer run xmllint (a run failed before reading anything). */
+  | { type: 'dead'; reason: string }
+  | { type: 'run'; n: number };
 
 const SCHEMA_FILES = ['saml-schema-protocol-2.0.xsd', 'saml-schema-assertion-2.0.xsd', 'xmldsig-core-schema.xsd', 'xenc-schema.xsd'];
 export const DEFAULT_SCHEMA_TIMEOUT_MS = 2000;
@@ -49,8 +66,14 @@ export interface XsdValidator {
   validate(xml: string, timeoutMs?: number): Promise<void>;
   /** Whether this exact text passed validate() recently (the LRU of valid documents); costs a lookup. */
   passed(xml: string): boolean;
-  /** Starts the worker (compile, schemas, self-test) now instead of on the first message. */
+  /** Starts the worker (compile, schemas, self-test) now instead of on the first message, and keeps it. */
   warm(): Promise<void>;
+  /**
+   * Proves the validator can run (compile, worker start, schemas, self-test) and, unless a message is
+   * already being validated, stops that worker again: the next message starts a fresh one (self-tested
+   * again before it gets the message) and that one is kept. Rejects as warm() does.
+   */
+  check(): Promise<void>;
   /** Receives the validator's own events (start failure, restart); returns the unsubscribe function. */
   subscribe(fn: (event: string, detail: Record<string, unknown>) => void): () => void;
   stats(): XsdStats;
@@ -170,8 +193,8 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     const p = (async () => {
       const { module, schemas } = await compileOnce();
       // stdout and stderr stay the parent's; xmllint's output arrives through the print callbacks
-      // (xsd-worker.ts), so nothing reaches the JSON log stream.
-      const worker = new Worker(new URL('./xsd-worker.ts', import.meta.url), { execArgv: [] });
+      // (xsd-worker.mjs), so nothing reaches the JSON log stream.
+      const worker = new Worker(new URL('./xsd-worker.mjs', import.meta.url), { execArgv: [] });
       const channel = new MessageChannel();
       const shared = new SharedArrayBuffer(4);
       const l: Live = { worker, port: channel.port1, signal: new Int32Array(shared) };
@@ -268,6 +291,18 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     },
     passed: (xml) => recent.has(xml),
     async warm() { await start(); },
+    async check() {
+      if (live) return;
+      const l = await start();
+      // Nothing waits on it: stopped quietly (not a restart, no event; its 'exit' is ignored as l !== live).
+      if (l === live && sent.length === 0 && queue.length === 0) {
+        live = null;
+        starting = null;
+        l.port.close();
+        await l.worker.terminate();
+        compiled = undefined; // and its compiled code (compiled again, in ≈ 20 ms, by the next start)
+      }
+    },
     subscribe(fn) { listeners.add(fn); return () => { listeners.delete(fn); }; },
     stats: () => ({ ...stats, queued: queue.length + sent.filter((j) => !j.done).length, cached: recent.size }),
     async close() {

@@ -12,55 +12,34 @@
 // "<file>:<line>: …". Each run's device names carry a random tag, so a message's own text (which can hold
 // a newline) cannot forge a line about another. A message with no verdict line (libxml2 could not parse
 // it) is invalid, with its first error as the reason.
+// Plain JavaScript (not TypeScript) on purpose: a worker that loads a .ts file makes Node load its
+// TypeScript stripper inside the worker too (about 9 MiB of resident memory for the life of the worker).
+// The message types are declared in xsd.ts (SchemaFile, InitMessage, DocMessage, FromWorker).
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-
-export interface SchemaFile { fileName: string; contents: string }
-export interface InitMessage {
-  type: 'init'; module: WebAssembly.Module; schemas: SchemaFile[]; main: string; maxMemoryPages: number; docsPerRun: number;
-  /** Messages to validate arrive here ({ id, xml }), read synchronously by the device callbacks. */
-  port: MessagePort;
-  /** Int32 counter the owner increments (and notifies) after each message posted to `port`. */
-  signal: SharedArrayBuffer;
-}
-export interface DocMessage { id: number; xml: string }
-export type FromWorker =
-  | { type: 'verdict'; id: number; valid: boolean; reason: string }
-  /** The run stopped (libxml2 aborted) while on message `id`; the next run has started. */
-  | { type: 'failed'; id: number | null; reason: string }
-  /** The worker can no longer run xmllint (a run failed before reading anything). */
-  | { type: 'dead'; reason: string }
-  | { type: 'run'; n: number };
-
-/** The emscripten factory of xmllint-wasm (CommonJS): one instance, one main() run. */
-interface ModuleArg {
-  inputFiles: SchemaFile[]; arguments: string[]; wasmMemory: WebAssembly.Memory;
-  preInit: () => void; print(s: string): void; printErr(s: string): void; onExit(code: number): void; onAbort(reason: unknown): void;
-  instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void): WebAssembly.Exports;
-  /** Set by the factory on this same object before preInit runs. */
-  FS_createDevice?: (parent: string, name: string, input: () => number | null, output: null) => void;
-}
-type XmllintModule = (o: ModuleArg) => Promise<unknown>;
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 
 const INITIAL_PAGES = 256; // what the module declares (16 MiB)
 const encoder = new TextEncoder();
 
-function serve(init: InitMessage) {
+/** @param {import('./xsd.ts').InitMessage} init */
+function serve(init) {
   const { module, schemas, main, maxMemoryPages, docsPerRun, port } = init;
   const signal = new Int32Array(init.signal);
   // Loaded here, not at the top: the file also installs xmllint-wasm's own message listener, which
-  // ignores ours (they lack its 'xmllint-wasm' tag).
-  const factory = createRequire(import.meta.url)('xmllint-wasm/xmllint-node.js') as XmllintModule;
-  const post = (m: FromWorker) => parentPort!.postMessage(m);
+  // ignores ours (they lack its 'xmllint-wasm' tag). The emscripten factory (CommonJS): one instance,
+  // one main() run.
+  const factory = createRequire(import.meta.url)('xmllint-wasm/xmllint-node.js');
+  /** @param {import('./xsd.ts').FromWorker} m */
+  const post = (m) => parentPort.postMessage(m);
   let runs = 0;
 
-  /** Blocks until the owner posts the next message. */
-  function nextDoc(): DocMessage {
+  /** Blocks until the owner posts the next message. @returns {import('./xsd.ts').DocMessage} */
+  function nextDoc() {
     for (;;) {
       const seen = Atomics.load(signal, 0);
       const m = receiveMessageOnPort(port);
-      if (m) return m.message as DocMessage;
+      if (m) return m.message;
       Atomics.wait(signal, 0, seen, 1000);
     }
   }
@@ -70,15 +49,15 @@ function serve(init: InitMessage) {
     const tag = randomBytes(8).toString('hex');
     const names = Array.from({ length: docsPerRun }, (_, i) => `/s${tag}-${i}`);
     // The message the run is on: its slot, bytes, and what xmllint said about it so far.
-    let slot = -1, id: number | null = null, bytes = new Uint8Array(0), pos = 0, errors: string[] = [], answered = true, readAny = false;
-    const answer = (valid: boolean) => {
+    let slot = -1, id = null, bytes = new Uint8Array(0), pos = 0, errors = [], answered = true, readAny = false;
+    const answer = (valid) => {
       if (answered || id === null) return;
       answered = true;
       post({ type: 'verdict', id, valid, reason: valid ? '' : (errors[0] ?? 'not a readable XML document').slice(0, 300) });
     };
     // Exactly once per run (an abort can be reported both by onAbort and by the factory's promise).
     let ended = false;
-    const end = (failure: string | null) => {
+    const end = (failure) => {
       if (ended) return;
       ended = true;
       if (failure !== null && !answered && id !== null) { answered = true; post({ type: 'failed', id, reason: failure }); }
@@ -86,7 +65,7 @@ function serve(init: InitMessage) {
       if (failure !== null && !readAny) post({ type: 'dead', reason: failure });
       else setImmediate(run);
     };
-    const input = (i: number) => () => {
+    const input = (i) => () => {
       if (slot !== i) {
         answer(false); // the previous message got no verdict line: libxml2 could not read it
         slot = i;
@@ -94,18 +73,19 @@ function serve(init: InitMessage) {
         readAny = true;
         id = d.id; bytes = encoder.encode(d.xml); pos = 0; errors = []; answered = false;
       }
-      return pos < bytes.length ? bytes[pos++]! : null;
+      return pos < bytes.length ? bytes[pos++] : null;
     };
-    const arg: ModuleArg = {
+    const arg = {
       inputFiles: schemas,
       arguments: ['--nonet', '--noout', '--schema', main, ...names],
       // A fresh memory per run: one run's heap is never another's.
       wasmMemory: new WebAssembly.Memory({ initial: Math.min(INITIAL_PAGES, maxMemoryPages), maximum: maxMemoryPages }),
-      preInit: () => { names.forEach((name, i) => arg.FS_createDevice!('/', name.slice(1), input(i), null)); },
+      // FS_createDevice is set by the factory on this same object before preInit runs.
+      preInit: () => { names.forEach((name, i) => arg.FS_createDevice('/', name.slice(1), input(i), null)); },
       print: () => {},
       printErr: (line) => {
         if (slot < 0) return; // schema-parse chatter before the first message
-        const name = names[slot]!;
+        const name = names[slot];
         if (line === `${name} validates`) answer(true);
         else if (line === `${name} fails to validate`) answer(false);
         else if (line.startsWith(`${name}:`) && errors.length < 4) errors.push(line.slice(name.length + 1).replace(/^\d+:\s*/, '').trim());
@@ -119,9 +99,9 @@ function serve(init: InitMessage) {
       },
     };
     post({ type: 'run', n });
-    factory(arg).catch((err: unknown) => end(err instanceof Error ? err.message : String(err)));
+    factory(arg).catch((err) => end(err instanceof Error ? err.message : String(err)));
   }
   run();
 }
 
-parentPort!.once('message', (m: InitMessage) => serve(m));
+parentPort.once('message', (m) => serve(m));
