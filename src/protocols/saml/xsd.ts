@@ -295,7 +295,7 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
       if (live) return;
       const l = await start();
       // Nothing waits on it: stopped quietly (not a restart, no event; its 'exit' is ignored as l !== live).
-      if (l === live && sent.length === 0 && queue.length === 0) {
+      if (Object.is(l, live) && sent.length === 0 && queue.length === 0) {
         live = null;
         starting = null;
         l.port.close();
