@@ -60,16 +60,24 @@ function originOf(issuer: string) {
 
 export async function mountProvider(app: FastifyInstance, holder: ProviderHolder) {
   await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
-    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    // The provider takes over in this scope's onRequest hook: the reply is hijacked there, so Fastify skips
+    // everything after it (pre-parsing, the content-type parser with its AsyncResource, validation, the
+    // handler's promise) — work a client-credentials grant paid for nothing, since oidc-provider reads the
+    // body itself. The request id and the security headers are already on the raw response
+    // (platform/request-log.ts sets them there, in the root onRequest hook that runs before this one), and
+    // the request line still comes from the root onResponse hook, which Fastify runs for hijacked replies.
+    scope.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       pinOrigin(req, holder.current().issuer);
       reply.hijack();
-      // The request id and the security headers are already on the raw response (platform/request-log.ts
-      // sets them there); nothing in this scope sets headers through Fastify's reply, which a hijacked
-      // reply would not send.
-      await holder.callback()(req.raw, reply.raw);
-    };
+      // Koa's handler answers its own errors (ctx.onerror) and never rejects.
+      void holder.callback()(req.raw, reply.raw);
+      done();
+    });
+    // Never reached (the hook above hijacks every request of the scope); the routes only claim the paths,
+    // and the pass-through parser keeps Fastify from ever reading a body here.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    const handler = async (_req: FastifyRequest, _reply: FastifyReply) => {};
     scope.all(`${OIDC_PREFIX}/*`, handler);
     scope.all('/.well-known/openid-configuration', handler);
     scope.all('/.well-known/oauth-authorization-server', handler);
