@@ -28,7 +28,8 @@ export interface Unit {
   overlay: Map<string, { row: OverlayRow; slot: number }>;
   /** Token endpoint only: consumes deferred to the flush (see above). */
   deferConsume: boolean;
-  consumes: Array<{ model: string; id: string }>;
+  /** `text`/`params`: another one-time write (deferOneTime) instead of the oidc_models consume. */
+  consumes: Array<{ model: string; id: string; text?: string; params?: unknown[] }>;
   /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
   closed: boolean;
   /** Grant rows read along with a token of theirs (oidc-adapter.ts find): the Grant lookup that follows needs no statement. */
@@ -123,7 +124,7 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
       // first failure aborts the transaction, so the statements after it fail too (25P02) and the
       // transaction rolls back: the first rejection in order is the cause.
       const sent = [
-        ...u.consumes.map((c) => q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id])),
+        ...u.consumes.map((c) => (c.text ? q.query(c.text, c.params) : q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id]))),
         ...statements.map((s) => q.query(s.text, s.params)),
       ];
       const settled = await Promise.allSettled(sent);
@@ -146,4 +147,15 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
 export function deferConsume(u: Unit, db: Db, model: string, id: string) {
   bind(u, db);
   u.consumes.push({ model, id });
+}
+
+/**
+ * Defers another one-time write to the flush, next to the consumes (any unit): `sql` (no RETURNING) must
+ * change exactly one row when it wins and none when it loses — an `UPDATE … WHERE <still unused>`, an
+ * `INSERT … ON CONFLICT DO NOTHING`. Losing rolls the unit back like a lost consume; flushUnit reports it
+ * as `lost: { model: label.model, id: label.id }` (labels other than oidc-provider model names).
+ */
+export function deferOneTime(u: Unit, db: Db, label: { model: string; id: string }, sql: string, params: unknown[]) {
+  bind(u, db);
+  u.consumes.push({ ...label, text: `WITH c AS (${sql} RETURNING 1) SELECT 1 / count(*)::int AS consumed FROM c`, params });
 }

@@ -28,13 +28,14 @@ export function releasedAttributes(sp: SamlSp, user: User): ReleasedAttribute[] 
 }
 
 /**
- * The NameID for this SP. Transient ones are random per gateway session (`existing` keeps it stable while the
- * session lasts); pairwise ones are an HMAC of the user and the SP, so two SPs cannot correlate users.
+ * The NameID for this SP. Transient ones are per gateway session (`transient`: sso.ts derives it from the
+ * session, so it stays stable while the session lasts; random when not given); pairwise ones are an HMAC of
+ * the user and the SP, so two SPs cannot correlate users.
  */
-export function nameIdFor(sp: SamlSp, user: User, box: SecretBox, existing?: string): { value: string; format: string; spNameQualifier?: string } {
+export function nameIdFor(sp: SamlSp, user: User, box: SecretBox, transient?: string): { value: string; format: string; spNameQualifier?: string } {
   const format = NAMEID_FORMAT[sp.nameIdFormat];
   const qualified = sp.nameIdFormat === 'persistent' || sp.nameIdFormat === 'transient' ? { spNameQualifier: sp.entityId } : {};
-  if (sp.nameIdFormat === 'transient') return { value: existing ?? `_${randomBytes(20).toString('hex')}`, format, ...qualified };
+  if (sp.nameIdFormat === 'transient') return { value: transient ?? `_${randomBytes(20).toString('hex')}`, format, ...qualified };
   let value: string | null = null;
   switch (sp.nameIdSource) {
     case 'id': value = user.id; break;

@@ -8,6 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { SecretBox } from '../../platform/secret-box.ts';
+import type { Db } from '../../storage/db.ts';
+import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import { OIDC_PREFIX } from '../oidc/provider.ts';
 import { PATHS } from './constants.ts';
 import { SamlError } from './errors.ts';
@@ -70,11 +72,13 @@ const fail = (why: string) => new SamlError('GW_SAML_AUTHN_FAILED', why);
  *  - PKCE (S256) with the verifier derived from the parked request id, and the nonce derived from it: the
  *    code belongs to the parked request this browser took (sso.ts take), not to another one;
  *  - the grant exists, is not expired, is this client's and this account's;
- *  - the code is consumed once: the adapter's atomic UPDATE … WHERE consumed_at IS NULL decides, and a
- *    loser (a replay, or a parallel redemption) revokes the grant's tokens, as the token endpoint does.
+ *  - the code is consumed once: a code already consumed revokes the grant's tokens and is refused
+ *    (grant_source.js consumeGrantSource); otherwise the adapter's atomic UPDATE … WHERE consumed_at IS NULL
+ *    decides — inside /saml/continue's unit of work as the first statements of its one commit, where a loser
+ *    (a parallel redemption) rolls back, revokes the grant's tokens and answers an error page (routes.ts).
  * https://github.com/panva/node-oidc-provider/blob/main/lib/actions/grants/authorization_code.js
  */
-export async function exchangeCode(provider: Provider, issuer: string, box: SecretBox, sp: SamlSp, codeValue: string, parkedId: string): Promise<SignIn> {
+export async function exchangeCode(provider: Provider, db: Db, issuer: string, box: SecretBox, sp: SamlSp, codeValue: string, parkedId: string): Promise<SignIn> {
   if (codeValue.length > 512) throw fail('code not found');
   const code = await provider.AuthorizationCode.find(codeValue, { ignoreExpiration: true });
   if (!code) throw fail('code not found');
@@ -88,6 +92,10 @@ export async function exchangeCode(provider: Provider, issuer: string, box: Secr
   if (typeof sub !== 'string' || !sub || !code.sessionUid) throw fail('no account or session behind the code');
   const grant = code.grantId ? await provider.Grant.find(code.grantId, { ignoreExpiration: true }) : undefined;
   if (!grant || grant.isExpired || grant.clientId !== sp.clientId || grant.accountId !== sub) throw fail('grant missing, expired or not this client\'s');
+  if ((code as unknown as { consumed?: unknown }).consumed) {
+    await revokeReplayedGrant(db, 'AuthorizationCode', codeValue);
+    throw fail('code already used');
+  }
   try { await code.consume(); } catch { throw fail('code already used'); }
   return {
     sub, sessionUid: code.sessionUid, amr: Array.isArray(code.amr) ? code.amr.map(String) : [],

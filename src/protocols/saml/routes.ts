@@ -4,6 +4,8 @@
 // handler (stable GW_SAML_* pages, never a stack) apply to these routes alone.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
+import { flushUnit, newUnit, runInUnit, type Unit } from '../../storage/unit-of-work.ts';
 import { PATHS } from './constants.ts';
 import type { Answer, SamlContext } from './context.ts';
 import { SamlError } from './errors.ts';
@@ -17,6 +19,13 @@ const COOKIE = 'gh_saml';
 const COOKIE_RE = /(?:^|;\s*)gh_saml=([A-Za-z0-9_-]{43})(?:;|$)/;
 
 interface FormBody { fields: Record<string, string>; duplicate?: string }
+
+/** What a request whose one-time statement lost at its commit answers instead (store.ts, bridge.ts). */
+const LOST: Record<string, { code: 'GW_SAML_REPLAY' | 'GW_SAML_EXPIRED' | 'GW_SAML_AUTHN_FAILED'; detail: string }> = {
+  saml_seen_ids: { code: 'GW_SAML_REPLAY', detail: 'message ID used by a request that committed first' },
+  saml_requests: { code: 'GW_SAML_EXPIRED', detail: 'parked request taken by a request that committed first' },
+  AuthorizationCode: { code: 'GW_SAML_AUTHN_FAILED', detail: 'code redeemed by a request that committed first' },
+};
 
 export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   const theme = c.s.config.ui;
@@ -39,6 +48,32 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
       done(null, out);
     });
 
+  // One durable commit per SSO request (storage/unit-of-work.ts, as interaction/unit.ts does): the parked
+  // request, the SP session and the audit row are queued, and the one-time statements — the message ID's
+  // first use, the parked request's take, the code's consume — head that commit, made in onSend, before a
+  // byte of the answer leaves (another instance may continue the login at once). When one of them lost to a
+  // parallel request, the commit rolls back and the answer that was built (a redirect, a signed Response)
+  // is replaced by the error page; a loser's error answer stays as it was, nothing of it committed.
+  const units = new WeakMap<FastifyRequest, Unit>();
+  const inUnit = (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    (req: FastifyRequest, reply: FastifyReply) => {
+      const unit = newUnit({ deferConsume: true });
+      units.set(req, unit);
+      return runInUnit(unit, () => handler(req, reply));
+    };
+  app.addHook('onSend', async (req, reply, payload) => {
+    const unit = units.get(req);
+    if (!unit || unit.closed) return payload;
+    // A database error throws: the app's handler answers (503 when the database is down).
+    const r = await flushUnit(unit, async (q, lost) => {
+      // A code redeemed twice revokes its grant's tokens, as on the token endpoint; SAML rows need nothing.
+      if (!lost.model.startsWith('saml_')) await revokeReplayedGrant(q, lost.model, lost.id);
+    });
+    if (r.ok || reply.statusCode >= 400) return payload;
+    const why = LOST[r.lost.model] ?? LOST.AuthorizationCode!;
+    throw new SamlError(why.code, why.detail);
+  });
+
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     let e: SamlError;
     if (err instanceof SamlError) e = err;
@@ -48,6 +83,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     const level = e.http >= 500 ? 'error' : 'warn';
     req.log[level]({ event: e.code, samlError: e.code, detail: e.detail }, `saml request refused: ${e.code}`);
     if (e.http === 503) reply.header('retry-after', '5');
+    reply.removeHeader('location'); // a redirect built before its commit lost (onSend above)
     return reply.code(e.http).header('cache-control', 'no-store').type('text/html; charset=utf-8')
       .send(samlErrorPage(theme, { code: e.code, message: e.publicMessage, requestId: req.id }));
   });
@@ -86,21 +122,21 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   app.get(PATHS.postScript, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(POST_SCRIPT));
 
-  const ssoHandler = async (req: FastifyRequest, reply: FastifyReply) => send(reply, await sso.start(wireOf(req), browserKey(req, reply, true)!));
+  const ssoHandler = inUnit(async (req, reply) => send(reply, await sso.start(wireOf(req), browserKey(req, reply, true)!)));
   app.get(PATHS.sso, ssoHandler);
   app.post(PATHS.sso, ssoHandler);
 
-  app.get(PATHS.continue, async (req, reply) => {
+  app.get(PATHS.continue, inUnit(async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const pick = (k: string) => (typeof q[k] === 'string' ? q[k] : undefined);
     return send(reply, await sso.finish({ code: pick('code'), state: pick('state'), error: pick('error'), iss: pick('iss') }, browserKey(req, reply, false)));
-  });
+  }));
 
-  app.get(PATHS.init, async (req, reply) => {
+  app.get(PATHS.init, inUnit(async (req, reply) => {
     const sp = (req.query as Record<string, unknown>).sp;
     if (typeof sp !== 'string' || !sp) throw new SamlError('GW_SAML_UNKNOWN_SP', 'no sp parameter');
     return send(reply, await sso.startIdpInitiated(sp, browserKey(req, reply, true)!));
-  });
+  }));
 
   const sloHandler = async (req: FastifyRequest, reply: FastifyReply) => send(reply, await slo.handle(wireOf(req)));
   app.get(PATHS.slo, sloHandler);

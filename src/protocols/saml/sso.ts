@@ -114,16 +114,19 @@ export function createSso(c: SamlContext) {
         return fail(new SamlError(passive ? 'GW_SAML_NO_PASSIVE' : 'GW_SAML_AUTHN_FAILED', `oidc error ${String(q.error).slice(0, 60)}`));
       }
       try {
-        const signIn = await exchangeCode(c.holder.current(), c.issuer, c.s.box, sp, q.code, parked.id);
+        const signIn = await exchangeCode(c.holder.current(), c.s.db, c.issuer, c.s.box, sp, q.code, parked.id);
         const user = await c.s.users.findById(signIn.sub);
         if (!user || user.disabled) throw new SamlError('GW_SAML_AUTHN_FAILED', 'user missing or disabled');
         // The gateway never claims more than happened: no MFA in amr means no MFA class, and an SP that
         // demanded it is told NoAuthnContext (e.g. after a Duo fail-open).
         if (parked.authn.requireMfa && !hasMfa(signIn.amr)) throw new SamlError('GW_SAML_NO_AUTHN_CONTEXT', `amr ${signIn.amr.join(' ')}`);
         const authnClass = parked.authn.reportPasswordClass ? ACR_PASSWORD : acrFor(signIn.amr);
-        const existing = await c.store.session(signIn.sessionUid, sp.entityId);
-        const nameId = nameIdFor(sp, user, c.s.box, existing?.nameIdFormat === NAMEID_FORMAT[sp.nameIdFormat] ? existing.nameId : undefined);
-        const sessionIndex = existing?.sessionIndex ?? newId();
+        // Derived from this gateway session, user and SP (an HMAC under the gateway's key), not stored and
+        // read back: stable for as long as the session lasts, unlinkable across sessions and SPs, and the
+        // saml_sessions upsert joins the request's commit without a SELECT before it.
+        const derived = (purpose: string) => `_${Buffer.from(c.s.box.mac(purpose, `${signIn.sessionUid}\n${sp.entityId}\n${user.id}`), 'base64url').toString('hex').slice(0, 40)}`;
+        const nameId = nameIdFor(sp, user, c.s.box, derived('saml-transient-nameid'));
+        const sessionIndex = derived('saml-session-index');
         await c.store.recordSession({
           sessionUid: signIn.sessionUid, spEntityId: sp.entityId, userId: user.id, nameId: nameId.value,
           nameIdFormat: nameId.format, sessionIndex,

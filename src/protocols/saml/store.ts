@@ -1,6 +1,12 @@
 // The SAML tables (migrations/003_saml.sql). Every piece of SAML state is here, so any instance can
 // finish what another began. One-time things (parked requests, message IDs) are taken atomically.
+// Inside a request's unit of work (routes.ts, storage/unit-of-work.ts) the writes join the request's one
+// commit, made before the answer leaves: park, recordSession and the audit rows queued, firstUse and the
+// take's consume as one-time statements at the head of that commit (a loser's commit rolls back and its
+// answer becomes an error page). Outside a unit every write is its own autocommit, as before.
+import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../storage/db.ts';
+import { currentUnit, deferOneTime, deferWrite } from '../../storage/unit-of-work.ts';
 
 export interface ParkedRequest {
   id: string; spEntityId: string; acsUrl: string; requestId: string | null; relayState: string | null;
@@ -28,10 +34,22 @@ export interface Logout {
 const SESSION_COLS = `session_uid AS "sessionUid", sp_entity_id AS "spEntityId", user_id AS "userId", name_id AS "nameId",
   name_id_format AS "nameIdFormat", session_index AS "sessionIndex"`;
 
+const PARKED_COLS = `id, sp_entity_id AS "spEntityId", acs_url AS "acsUrl", request_id AS "requestId", relay_state AS "relayState",
+  browser_key AS "browserKey", authn`;
+const TAKE_SQL = `UPDATE saml_requests SET consumed_at = now()
+  WHERE id = $1 AND browser_key = $2 AND consumed_at IS NULL AND expires_at > now()`;
+const SEEN_SQL = `INSERT INTO saml_seen_ids (issuer, message_id, expires_at)
+  VALUES ($1, $2, now() + make_interval(secs => $3::int)) ON CONFLICT DO NOTHING`;
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 export function createSamlStore(db: Db) {
   return {
     async park(r: ParkedRequest, ttlSeconds: number): Promise<void> {
-      await db.query(`INSERT INTO saml_requests (id, sp_entity_id, acs_url, request_id, relay_state, browser_key, authn, expires_at)
+      await deferWrite(db, `INSERT INTO saml_requests (id, sp_entity_id, acs_url, request_id, relay_state, browser_key, authn, expires_at)
         VALUES ($1,$2,$3,$4,$5,$6,$7, now() + make_interval(secs => $8::int))`,
       [r.id, r.spEntityId, r.acsUrl, r.requestId, r.relayState, r.browserKey, JSON.stringify(r.authn), ttlSeconds]);
     },
@@ -39,33 +57,46 @@ export function createSamlStore(db: Db) {
     /**
      * Takes a parked request once, and only for the browser that parked it: the UPDATE that flips
      * consumed_at wins, every other caller gets nothing ('mismatch' when the request is live but the
-     * browser is another, so a stolen link can neither use nor burn it).
+     * browser is another, so a stolen link can neither use nor burn it). Inside a unit the request is read
+     * here and the same conditional UPDATE is the first statement of the request's commit: parallel takers
+     * all read it, one commit flips it, and the others roll back (their answer is GW_SAML_EXPIRED, never
+     * the Response they built).
      */
     async take(id: string, browserKey: string): Promise<ParkedRequest | 'mismatch' | undefined> {
-      const r = await db.query<ParkedRequest>(`UPDATE saml_requests SET consumed_at = now()
-        WHERE id = $1 AND browser_key = $2 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, sp_entity_id AS "spEntityId", acs_url AS "acsUrl", request_id AS "requestId", relay_state AS "relayState",
-          browser_key AS "browserKey", authn`, [id, browserKey]);
+      const u = currentUnit();
+      if (u) {
+        const r = await db.query<ParkedRequest>(`SELECT ${PARKED_COLS} FROM saml_requests WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()`, [id]);
+        const row = r.rows[0];
+        if (!row) return undefined;
+        if (!sameText(row.browserKey, browserKey)) return 'mismatch';
+        deferOneTime(u, db, { model: 'saml_requests', id }, TAKE_SQL, [id, browserKey]);
+        return row;
+      }
+      const r = await db.query<ParkedRequest>(`${TAKE_SQL} RETURNING ${PARKED_COLS}`, [id, browserKey]);
       if (r.rows[0]) return r.rows[0];
       const live = await db.query('SELECT 1 FROM saml_requests WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()', [id]);
       return live.rowCount > 0 ? 'mismatch' : undefined;
     },
 
-    /** Records an inbound message ID; false when the issuer already used it (a replay). */
+    /**
+     * Records an inbound message ID; false when the issuer already used it (a replay). Inside a unit the
+     * insert is the first statement of the request's commit and this answers true: a replay (or a parallel
+     * copy that commits first) makes that commit roll back and the answer GW_SAML_REPLAY (routes.ts).
+     */
     async firstUse(issuer: string, messageId: string, ttlSeconds: number): Promise<boolean> {
-      const r = await db.query(`INSERT INTO saml_seen_ids (issuer, message_id, expires_at)
-        VALUES ($1, $2, now() + make_interval(secs => $3::int)) ON CONFLICT DO NOTHING`, [issuer, messageId, ttlSeconds]);
+      const params = [issuer, messageId, ttlSeconds];
+      const u = currentUnit();
+      if (u) { deferOneTime(u, db, { model: 'saml_seen_ids', id: messageId }, SEEN_SQL, params); return true; }
+      const r = await db.query(SEEN_SQL, params);
       return r.rowCount === 1;
     },
 
-    /** The NameID and SessionIndex this SP already holds for this gateway session, if any. */
-    async session(sessionUid: string, spEntityId: string): Promise<SpSession | undefined> {
-      return (await db.query<SpSession>(`SELECT ${SESSION_COLS} FROM saml_sessions WHERE session_uid = $1 AND sp_entity_id = $2`,
-        [sessionUid, spEntityId])).rows[0];
-    },
-
+    /**
+     * The SP session of this gateway session: its NameID and SessionIndex are derived from the session
+     * (sso.ts), so a repeated sign-in writes the same values and nothing has to be read first.
+     */
     async recordSession(s: SpSession, ttlSeconds: number): Promise<void> {
-      await db.query(`INSERT INTO saml_sessions (session_uid, sp_entity_id, user_id, name_id, name_id_format, session_index, expires_at)
+      await deferWrite(db, `INSERT INTO saml_sessions (session_uid, sp_entity_id, user_id, name_id, name_id_format, session_index, expires_at)
         VALUES ($1,$2,$3,$4,$5,$6, now() + make_interval(secs => $7::int))
         ON CONFLICT (session_uid, sp_entity_id) DO UPDATE SET user_id = EXCLUDED.user_id, name_id = EXCLUDED.name_id,
           name_id_format = EXCLUDED.name_id_format, session_index = EXCLUDED.session_index, expires_at = EXCLUDED.expires_at`,
