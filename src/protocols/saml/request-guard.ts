@@ -10,8 +10,9 @@
 //  4. signatures: exactly one, a direct child of the root, one Reference to the root's ID, which occurs once;
 //     only SHA-256+ signature and digest algorithms; allowlisted transforms
 //  5. Version, ID, IssueInstant inside the window, Destination = this endpoint
-//  6. the SAML 2.0 protocol XML Schema (xsd.ts), then samlify's own reading (samlify-check.ts)
-//  7. the message ID is recorded once per issuer (atomic insert)
+//  6. the SAML 2.0 protocol XML Schema (xsd.ts), then samlify's own reading of a signed message (samlify-check.ts)
+//  7. the message ID is recorded once per issuer (atomic insert; inside a request's unit of work, the first
+//     statement of its one commit, so a replay's answer is replaced by GW_SAML_REPLAY: store.ts firstUse)
 import { inflateRawSync } from 'node:zlib';
 import { createVerify } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
