@@ -23,7 +23,7 @@ import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
 import { startSweeper } from './storage/sweeper.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
-import { createSamlIdp, type SamlIdp } from './protocols/saml/idp.ts';
+import type { SamlIdp } from './protocols/saml/idp.ts';
 import accountPortal from './account/portal.ts';
 import { accountClient } from './account/client.ts';
 
@@ -157,7 +157,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     forceCloseConnections: false,
   }) as unknown as App;
   // Built before the provider: its SPs become internal clients, and a bad SP setting stops the start here.
-  const saml = config.saml.enabled ? createSamlIdp(s, opts.issuer) : undefined;
+  // Loaded only with SPs to serve: the SAML stack (samlify, xml-crypto, xmldom, the XSD validator) is
+  // RSS that most deployments never use (docs/saml.md).
+  const saml = config.saml.enabled && config.saml.sps.length > 0 ? (await import('./protocols/saml/idp.ts')).createSamlIdp(s, opts.issuer) : undefined;
   const holder = await createHolder(s, opts.issuer, saml);
   app.decorate('services', s);
   app.decorate('provider', holder);

@@ -10,7 +10,6 @@ import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import type { Services } from '../../services.ts';
 import { certToPem, normalizeCert } from './certs.ts';
-import { generateIdpCertificate } from './idp-cert.ts';
 
 export interface IdpKey { kid: string; keyPem: string; certB64: string }
 /** What signs now, and every certificate the metadata publishes (the signing one first). */
@@ -49,6 +48,8 @@ export function createIdpKeys(d: { db: Db; box: SecretBox; config: SamlConfig; i
 
   /** A new key as the parameters of an INSERT (generation takes ~100 ms: done before any lock is held). */
   async function newKeyRow(): Promise<{ kid: string; params: unknown[] }> {
+    // @peculiar/x509 (and its reflect-metadata, tsyringe, asn1 stack) only when a key is made, not per start.
+    const { generateIdpCertificate } = await import('./idp-cert.ts');
     const { keyPem, certB64 } = await generateIdpCertificate(new URL(d.issuer).hostname);
     const kid = randomUUID();
     const jwk = { ...createPrivateKey(keyPem).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
