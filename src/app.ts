@@ -24,6 +24,7 @@ import { startSweeper } from './storage/sweeper.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
 import type { SamlIdp } from './protocols/saml/idp.ts';
+import { metadataOnly } from './protocols/saml/metadata-route.ts';
 import accountPortal from './account/portal.ts';
 import { accountClient } from './account/client.ts';
 
@@ -197,6 +198,7 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     });
   }
   if (saml) await saml.register(app, holder);
+  else if (config.saml.enabled) await app.register(metadataOnly, { s, issuer: opts.issuer });
   await mountProvider(app, holder);
 
   const stopSweeper = startSweeper(s, holder.reloadIfRotated);

@@ -85,3 +85,19 @@ t.test('metadata, rotation, an SP from its metadata file', async (t) => {
     t.notOk((await xmlsecVerify(response, certToPem(before), [RESPONSE_ID], RESPONSE_SIG)).ok, 'not with the old one');
   });
 });
+
+t.test('no SPs yet: only the metadata is served (what an SP administrator asks for first)', async (t) => {
+  const { startGateway } = await import('../helpers/gateway.ts');
+  const gw = await startGateway(t, { overrides: { saml: { enabled: true, sps: [] } } });
+  const res = await fetch(`${gw.url}/saml/metadata`);
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /^application\/samlmetadata\+xml/);
+  const root = new DOMParser().parseFromString(await res.text(), 'text/xml').documentElement!;
+  t.equal(root.getAttribute('entityID'), `${gw.url}/saml/metadata`);
+  t.equal(root.getElementsByTagNameNS(DSIG, 'X509Certificate').length, 1, 'the signing certificate, generated on first use');
+  const again = new DOMParser().parseFromString(await (await fetch(`${gw.url}/saml/metadata`)).text(), 'text/xml').documentElement!;
+  t.equal(again.getElementsByTagNameNS(DSIG, 'X509Certificate')[0]!.textContent, root.getElementsByTagNameNS(DSIG, 'X509Certificate')[0]!.textContent, 'the same key on the next request');
+  t.equal((await fetch(`${gw.url}/saml/sso?SAMLRequest=x`)).status, 404, 'no SSO without an SP to answer');
+  const off = await startGateway(t, { overrides: { saml: { enabled: false } } });
+  t.equal((await fetch(`${off.url}/saml/metadata`)).status, 404, 'saml.enabled false: nothing under /saml');
+});

@@ -9,7 +9,7 @@ import { flushUnit, newUnit, runInUnit, type Unit } from '../../storage/unit-of-
 import { PATHS } from './constants.ts';
 import type { Answer, SamlContext } from './context.ts';
 import { SamlError } from './errors.ts';
-import { idpMetadataXml } from './metadata.ts';
+import { sendMetadata } from './metadata-route.ts';
 import { readQuery, SAML_PARAMS, type WireMessage } from './request-guard.ts';
 import { createSlo } from './slo.ts';
 import { createSso } from './sso.ts';
@@ -113,11 +113,8 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     return { binding: 'post', fields: body.fields };
   }
 
-  app.get(PATHS.metadata, async (_req, reply) => {
-    const xml = idpMetadataXml({ entityId: c.idpEntityId, issuer: c.issuer, keys: await c.keys.load({ fresh: true }), validSeconds: cfg.metadataValidSeconds, sign: cfg.signMetadata });
-    return reply.type('application/samlmetadata+xml; charset=utf-8').header('cache-control', 'public, max-age=300')
-      .header('content-disposition', 'inline; filename="gatehouse-idp-metadata.xml"').send(xml);
-  });
+  app.get(PATHS.metadata, async (_req, reply) =>
+    sendMetadata(reply, { entityId: c.idpEntityId, issuer: c.issuer, keys: c.keys, validSeconds: cfg.metadataValidSeconds, sign: cfg.signMetadata }));
 
   app.get(PATHS.postScript, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(POST_SCRIPT));
