@@ -2,7 +2,14 @@
 // What the SDK does not do, this adds: a deadline on every call (the SDK sets none), keep-alive, an optional
 // extra CA (TLS-inspecting proxies, the emulator), and no exception text that could carry secrets.
 import https from 'node:https';
-import { Client, constants } from '@duosecurity/duo_universal';
+import { createRequire } from 'node:module';
+import type { Client } from '@duosecurity/duo_universal';
+
+/**
+ * The SDK (with axios and jsonwebtoken, tens of MiB of RSS) is loaded only when a Duo client is made,
+ * so a gateway without Duo never pays for it. Synchronously, through require: the package ships CommonJS.
+ */
+const loadSdk = () => createRequire(import.meta.url)('@duosecurity/duo_universal') as typeof import('@duosecurity/duo_universal');
 
 export type DuoIdToken = Awaited<ReturnType<Client['exchangeAuthorizationCodeFor2FAResult']>>;
 
@@ -39,6 +46,7 @@ export function describeDuoError(err: unknown): string {
 }
 
 export function createSdkDuoClient(s: DuoSettings): DuoClient {
+  const { Client, constants } = loadSdk();
   // One keep-alive agent for every call; the SDK's private `axios` instance is pointed at it.
   // Upstream: https://github.com/duosecurity/duo_universal_nodejs/blob/v3.0.0/src/client.ts (field `axios`).
   // The SDK pins Duo's public roots; an extra CA is added to them, never instead of them.
