@@ -9,6 +9,9 @@ export function banner(config: Config, issuer: string, dbKind: string, users: nu
     `  Issuer:     ${issuer}`,
     `  Discovery:  ${issuer}/.well-known/openid-configuration`,
     `  Health:     ${issuer}/healthz   ${issuer}/readyz`,
+    ...(config.saml.enabled ? [`  SAML IdP:   ${issuer}/saml/metadata${config.saml.sps.length ? '' : '   (no SPs yet: add them under saml.sps, docs/saml.md)'}`] : []),
+    ...(config.account.enabled ? [`  Account:    ${issuer}/account`] : []),
+    ...(config.metrics.enabled ? [`  Metrics:    ${config.metrics.port ? `port ${config.metrics.port} /metrics` : `${issuer}/metrics`}`] : []),
     '',
   ];
   if (users === 0) lines.push('  Next: create a user       npx gatehouse user add alice --name "Alice Example" --email alice@example.com');

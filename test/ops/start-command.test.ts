@@ -22,6 +22,10 @@ t.test('the start command boots on the embedded database, prints the next steps,
   const p = await startProcess(t);
   t.match(p.stdout(), /Issuer: {5}http:\/\/localhost:\d+/);
   t.match(p.stdout(), /npx gatehouse user add/, 'tells the newcomer what to do next');
+  // Every URL the banner prints answers (the issuer is localhost; the process listens on 127.0.0.1).
+  const printed = [...p.stdout().matchAll(/http:\/\/localhost:\d+(\/[^\s]*)?/g)].map((m) => m[1] ?? '/');
+  t.match(printed, ['/', '/.well-known/openid-configuration', '/healthz', '/readyz', '/saml/metadata', '/account', '/metrics'], 'issuer, discovery, health, SAML metadata, portal, metrics');
+  for (const path of printed.slice(1)) t.ok([200, 303].includes((await fetch(`${p.url}${path}`, { redirect: 'manual' })).status), `${path} answers`);
   t.equal((await fetch(`${p.url}/readyz`)).status, 200);
   const disco = await (await fetch(`${p.url}/.well-known/openid-configuration`)).json() as { issuer: string };
   t.equal(disco.issuer, `http://localhost:${p.port}`);
