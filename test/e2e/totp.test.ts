@@ -61,6 +61,7 @@ t.test('first sign-in enrolls TOTP; the second asks for a code', async (t) => {
   await typePassword(w, 'tom');
   await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
   t.match(await w.text('#factor-totp'), /\(last used\)/, 'the authenticator app is pre-selected');
+  await w.page.waitForFunction(() => document.activeElement?.id === 'factor-totp', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
   t.equal(await w.page.evaluate(() => document.activeElement?.id), 'factor-totp', 'and focused');
   await w.step('factor-choice');
   await clickAndWait(w, '#factor-totp');
