@@ -48,6 +48,7 @@ t.test('recovery code sign-in, then a password change in the portal with a fresh
   await clickAndWait(w, '#change-password');
   await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
   t.equal(await w.page.inputValue('#username'), 'rita', 'the username is filled in');
+  await w.page.waitForFunction(() => document.activeElement?.id === 'password', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
   t.equal(await w.page.evaluate(() => document.activeElement?.id), 'password', 'the cursor waits in the password field');
   await w.step('step-up-login');
   await typePassword(w, 'rita');
