@@ -12,7 +12,7 @@ import { loginPage } from './views/login.ts';
 import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
 import { clientPolicy } from '../protocols/oidc/clients.ts';
-import { unitPerRequest } from './unit.ts';
+import { unitPerRequest } from '../platform/request-unit.ts';
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;

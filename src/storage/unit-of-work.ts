@@ -101,7 +101,8 @@ export const CONSUME_SQL = 'UPDATE oidc_models SET consumed_at = now() WHERE mod
  * The consume as the flush sends it: it fails (division by zero, 22012) when it flips nothing, so the
  * statements sent behind it in the same round trip fail too and the transaction rolls back on its own.
  */
-export const CONSUME_OR_FAIL_SQL = `WITH c AS (${CONSUME_SQL}) SELECT 1 / count(*)::int AS consumed FROM c`;
+const orFail = (oneTime: string) => `WITH c AS (${oneTime}) SELECT 1 / count(*)::int AS consumed FROM c`;
+const CONSUME_OR_FAIL_SQL = orFail(CONSUME_SQL);
 const LOST = '22012';
 
 /**
@@ -157,5 +158,5 @@ export function deferConsume(u: Unit, db: Db, model: string, id: string) {
  */
 export function deferOneTime(u: Unit, db: Db, label: { model: string; id: string }, sql: string, params: unknown[]) {
   bind(u, db);
-  u.consumes.push({ ...label, text: `WITH c AS (${sql} RETURNING 1) SELECT 1 / count(*)::int AS consumed FROM c`, params });
+  u.consumes.push({ ...label, text: orFail(`${sql} RETURNING 1`), params });
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
-import { flushUnit, newUnit, runInUnit, type Unit } from '../../storage/unit-of-work.ts';
+import { requestUnits } from '../../platform/request-unit.ts';
 import { PATHS } from './constants.ts';
 import type { Answer, SamlContext } from './context.ts';
 import { SamlError } from './errors.ts';
@@ -48,30 +48,21 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
       done(null, out);
     });
 
-  // One durable commit per SSO request (storage/unit-of-work.ts, as interaction/unit.ts does): the parked
+  // One durable commit per SSO request (storage/unit-of-work.ts, through platform/request-unit.ts, as the interaction screens): the parked
   // request, the SP session and the audit row are queued, and the one-time statements — the message ID's
   // first use, the parked request's take, the code's consume — head that commit, made in onSend, before a
   // byte of the answer leaves (another instance may continue the login at once). When one of them lost to a
   // parallel request, the commit rolls back and the answer that was built (a redirect, a signed Response)
   // is replaced by the error page; a loser's error answer stays as it was, nothing of it committed.
-  const units = new WeakMap<FastifyRequest, Unit>();
-  const inUnit = (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
-    (req: FastifyRequest, reply: FastifyReply) => {
-      const unit = newUnit({ deferConsume: true });
-      units.set(req, unit);
-      return runInUnit(unit, () => handler(req, reply));
-    };
-  app.addHook('onSend', async (req, reply, payload) => {
-    const unit = units.get(req);
-    if (!unit || unit.closed) return payload;
-    // A database error throws: the app's handler answers (503 when the database is down).
-    const r = await flushUnit(unit, async (q, lost) => {
-      // A code redeemed twice revokes its grant's tokens, as on the token endpoint; SAML rows need nothing.
-      if (!lost.model.startsWith('saml_')) await revokeReplayedGrant(q, lost.model, lost.id);
-    });
-    if (r.ok || reply.statusCode >= 400) return payload;
-    const why = LOST[r.lost.model] ?? LOST.AuthorizationCode!;
-    throw new SamlError(why.code, why.detail);
+  const inUnit = requestUnits(app, {
+    deferConsume: true,
+    // A code redeemed twice revokes its grant's tokens, as on the token endpoint; SAML rows need nothing.
+    onLost: async (q, lost) => { if (!lost.model.startsWith('saml_')) await revokeReplayedGrant(q, lost.model, lost.id); },
+    whenLost: (reply, lost) => {
+      if (reply.statusCode >= 400) return;
+      const why = LOST[lost.model] ?? LOST.AuthorizationCode!;
+      throw new SamlError(why.code, why.detail);
+    },
   });
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
