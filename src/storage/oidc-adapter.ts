@@ -5,7 +5,8 @@ import type { Db } from './db.ts';
 import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, deferConsume as bindConsume } from './unit-of-work.ts';
 
 type Row = { payload: AdapterPayload; consumed: string | null };
-const SELECT = `SELECT payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models`;
+const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
+const SELECT = `SELECT ${COLUMNS} FROM oidc_models`;
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
 
 function toPayload(row: Row | undefined): AdapterPayload | undefined {
@@ -41,8 +42,8 @@ const FIND_WITH_GRANT = `SELECT t.payload, floor(extract(epoch FROM t.consumed_a
   FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())
   WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
 const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
-const FIND_BY_UID = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
-const FIND_BY_USER_CODE = `SELECT id, payload, floor(extract(epoch FROM consumed_at))::text AS consumed FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
+const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
+const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
 
 /**
  * A reuse of a one-time value: revoke every token of its grant (never the session or an interaction that
@@ -122,7 +123,7 @@ export function createOidcAdapter(db: Db) {
       }
       const p = toPayload(row);
       // A consume deferred to the end of this request already counts for this request's own reads.
-      if (p && !p.consumed && currentUnit()?.consumes.some((c) => c.model === this.model && c.id === id)) return { ...p, consumed: Math.floor(Date.now() / 1000) };
+      if (p && !p.consumed && u?.consumes.some((c) => c.model === this.model && c.id === id)) return { ...p, consumed: Math.floor(Date.now() / 1000) };
       return p;
     }
 
