@@ -66,3 +66,14 @@ export async function pgAvailable(url = PG_URL ?? 'postgres://postgres@127.0.0.1
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try { await c.connect(); await c.end(); return true; } catch { return false; }
 }
+
+/**
+ * Gate for tests that only PostgreSQL can run: false (with a comment saying why) when it is not reachable,
+ * but an error when TEST_DATABASE_URL names it, so CI never skips them silently.
+ */
+export async function requirePostgres(t: { comment(...args: unknown[]): void }, why: string, url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'): Promise<boolean> {
+  if (await pgAvailable(url)) return true;
+  if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
+  t.comment(`PostgreSQL not reachable: ${why}`);
+  return false;
+}

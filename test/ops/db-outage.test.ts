@@ -1,7 +1,7 @@
 // The database going away: 503 with Retry-After (never 500), readiness 503, liveness 200, no crash,
 // and service resumes by itself when the database is back.
 import t from 'tap';
-import { PG_URL, pgAvailable } from '../helpers/db.ts';
+import { PG_URL, requirePostgres } from '../helpers/db.ts';
 import { startGateway } from '../helpers/gateway.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { freshDb } from '../helpers/db.ts';
@@ -9,11 +9,7 @@ import { freshDb } from '../helpers/db.ts';
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 t.test('PostgreSQL outage and recovery', async (t) => {
-  if (!(await pgAvailable(url))) {
-    if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
-    t.comment('PostgreSQL not reachable: outage test runs only against PostgreSQL');
-    return;
-  }
+  if (!await requirePostgres(t, 'outage test runs only against PostgreSQL', url)) return;
   // A fresh schema, reached through a proxy the test can cut.
   const fresh = await freshDb('pg', url);
   const schemaUrl = new URL(fresh.url!);

@@ -5,7 +5,7 @@
 import t from 'tap';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
+import { PG_URL, requirePostgres, freshDb } from '../helpers/db.ts';
 import { confidentialClient, startGateway } from '../helpers/gateway.ts';
 import { twoInstances } from '../helpers/two-instances.ts';
 import { addUser, discover, startAuthorize, submitLogin } from '../helpers/oidc.ts';
@@ -17,11 +17,7 @@ import { SP2_ACS, SP2_ENTITY, SP2_SLO, SP_ACS, SP_SLO, keyPair, nodeSamlSp, spCo
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 t.test('a login hops between two instances at every step', async (t) => {
-  if (!(await pgAvailable(url))) {
-    if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
-    t.comment('PostgreSQL not reachable: the two-instance test needs a shared PostgreSQL (PGlite is single-process)');
-    return;
-  }
+  if (!await requirePostgres(t, 'the two-instance test needs a shared PostgreSQL (PGlite is single-process)', url)) return;
   const shared = await freshDb('pg', url);
   await shared.db.close();
   t.teardown(() => shared.drop());

@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import pg from 'pg';
 import * as client from 'openid-client';
-import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
+import { PG_URL, requirePostgres, freshDb } from '../helpers/db.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { hasStackTrace, readForm } from '../helpers/browser.ts';
@@ -22,12 +22,7 @@ import {
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const app = policyClient('required');
 
-if (!(await pgAvailable(url))) {
-  if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
-  t.comment('PostgreSQL not reachable: the outage is made by cutting a TCP proxy in front of PostgreSQL (the embedded PGlite has no connection to cut)');
-} else {
-  await run();
-}
+if (await requirePostgres(t, 'the outage is made by cutting a TCP proxy in front of PostgreSQL (the embedded PGlite has no connection to cut)', url)) await run();
 
 async function run() {
   const fresh = await freshDb('pg', url);

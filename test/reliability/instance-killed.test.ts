@@ -9,7 +9,7 @@ import * as client from 'openid-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PG_URL, pgAvailable, freshDb } from '../helpers/db.ts';
+import { PG_URL, requirePostgres, freshDb } from '../helpers/db.ts';
 import { startGateway, TEST_SECRET, type Gateway } from '../helpers/gateway.ts';
 import { startProcess, type Started } from '../helpers/process.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
@@ -25,12 +25,7 @@ import { ACR_MFA } from '../../src/mfa/amr.ts';
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const app = policyClient('required');
 
-if (!(await pgAvailable(url))) {
-  if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}`);
-  t.comment('PostgreSQL not reachable: two gateway processes need a shared PostgreSQL (the embedded PGlite is single-process)');
-} else {
-  await run();
-}
+if (await requirePostgres(t, 'two gateway processes need a shared PostgreSQL (the embedded PGlite is single-process)', url)) await run();
 
 async function run() {
   const shared = await freshDb('pg', url);
