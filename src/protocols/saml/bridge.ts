@@ -4,7 +4,8 @@
 // redeems the code in-process with oidc-provider's models and the token endpoint's checks (exchangeCode:
 // one-time, PKCE, client, redirect_uri, grant) and reads sub, amr, acr and auth_time, and the
 // gateway session (Session.uid, which single logout needs) from the code itself.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { sameText } from '../../platform/same-text.ts';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { SecretBox } from '../../platform/secret-box.ts';
@@ -86,7 +87,7 @@ export async function exchangeCode(provider: Provider, db: Db, issuer: string, b
   if (code.isExpired) throw fail('code expired');
   if (code.redirectUri !== continueUrl(issuer)) throw fail('code redirect_uri mismatch');
   const challenge = createHash('sha256').update(verifierFor(box, parkedId)).digest('base64url');
-  if (code.codeChallengeMethod !== 'S256' || typeof code.codeChallenge !== 'string' || !safeEqual(code.codeChallenge, challenge)) throw fail('PKCE verification failed');
+  if (code.codeChallengeMethod !== 'S256' || typeof code.codeChallenge !== 'string' || !sameText(code.codeChallenge, challenge)) throw fail('PKCE verification failed');
   if (code.nonce !== nonceFor(box, parkedId)) throw fail('code does not match the exchange');
   const sub = code.accountId;
   if (typeof sub !== 'string' || !sub || !code.sessionUid) throw fail('no account or session behind the code');
@@ -104,7 +105,3 @@ export async function exchangeCode(provider: Provider, db: Db, issuer: string, b
   };
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

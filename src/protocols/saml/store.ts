@@ -4,7 +4,7 @@
 // commit, made before the answer leaves: park, recordSession and the audit rows queued, firstUse and the
 // take's consume as one-time statements at the head of that commit (a loser's commit rolls back and its
 // answer becomes an error page). Outside a unit every write is its own autocommit, as before.
-import { timingSafeEqual } from 'node:crypto';
+import { sameText } from '../../platform/same-text.ts';
 import type { Db } from '../../storage/db.ts';
 import { currentUnit, deferOneTime, deferWrite } from '../../storage/unit-of-work.ts';
 
@@ -40,11 +40,6 @@ const TAKE_SQL = `UPDATE saml_requests SET consumed_at = now()
   WHERE id = $1 AND browser_key = $2 AND consumed_at IS NULL AND expires_at > now()`;
 const SEEN_SQL = `INSERT INTO saml_seen_ids (issuer, message_id, expires_at)
   VALUES ($1, $2, now() + make_interval(secs => $3::int)) ON CONFLICT DO NOTHING`;
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export function createSamlStore(db: Db) {
   return {
