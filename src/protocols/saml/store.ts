@@ -36,8 +36,8 @@ const SESSION_COLS = `session_uid AS "sessionUid", sp_entity_id AS "spEntityId",
 
 const PARKED_COLS = `id, sp_entity_id AS "spEntityId", acs_url AS "acsUrl", request_id AS "requestId", relay_state AS "relayState",
   browser_key AS "browserKey", authn`;
-const TAKE_SQL = `UPDATE saml_requests SET consumed_at = now()
-  WHERE id = $1 AND browser_key = $2 AND consumed_at IS NULL AND expires_at > now()`;
+const PARKED_LIVE = 'id = $1 AND consumed_at IS NULL AND expires_at > now()';
+const TAKE_SQL = `UPDATE saml_requests SET consumed_at = now() WHERE ${PARKED_LIVE} AND browser_key = $2`;
 const SEEN_SQL = `INSERT INTO saml_seen_ids (issuer, message_id, expires_at)
   VALUES ($1, $2, now() + make_interval(secs => $3::int)) ON CONFLICT DO NOTHING`;
 
@@ -60,7 +60,7 @@ export function createSamlStore(db: Db) {
     async take(id: string, browserKey: string): Promise<ParkedRequest | 'mismatch' | undefined> {
       const u = currentUnit();
       if (u) {
-        const r = await db.query<ParkedRequest>(`SELECT ${PARKED_COLS} FROM saml_requests WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()`, [id]);
+        const r = await db.query<ParkedRequest>(`SELECT ${PARKED_COLS} FROM saml_requests WHERE ${PARKED_LIVE}`, [id]);
         const row = r.rows[0];
         if (!row) return undefined;
         if (!sameText(row.browserKey, browserKey)) return 'mismatch';
@@ -69,7 +69,7 @@ export function createSamlStore(db: Db) {
       }
       const r = await db.query<ParkedRequest>(`${TAKE_SQL} RETURNING ${PARKED_COLS}`, [id, browserKey]);
       if (r.rows[0]) return r.rows[0];
-      const live = await db.query('SELECT 1 FROM saml_requests WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()', [id]);
+      const live = await db.query(`SELECT 1 FROM saml_requests WHERE ${PARKED_LIVE}`, [id]);
       return live.rowCount > 0 ? 'mismatch' : undefined;
     },
 
