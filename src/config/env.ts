@@ -1,7 +1,7 @@
 // Environment overlay: short names from the public contract, plus GATEHOUSE_<SECTION>__<KEY> for every key.
 // Any of them may be given as <NAME>_FILE instead, holding the value in a file (Docker/Kubernetes secrets);
 // the file wins over the plain variable. An empty variable counts as unset (compose's `FOO: ${FOO:-}`).
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readBounded, readError as whyUnreadable } from '../platform/read-bounded.ts';
 import { ConfigSchema } from './schema.ts';
 import { envPath } from './env-names.ts';
 import { listSettings, schemaAt, type Node } from './settings.ts';
@@ -31,31 +31,11 @@ const pointerOf = (path: string[]) => `/${path.join('/')}`;
 /** Largest file a *_FILE variable or clientSecretFile may name; the config file may be larger (see file.ts). */
 export const MAX_VALUE_FILE_BYTES = 1024 * 1024;
 
-const READ_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'no such file',
-  EFBIG: `larger than ${MAX_VALUE_FILE_BYTES / 1048576} MiB`,
-};
-
-/**
- * Reads at most maxBytes of a file as UTF-8, or throws an EFBIG error: a path such as /dev/zero, or a
- * multi-gigabyte file named by mistake, must end in a config problem, not in the process running out of memory.
- */
-export function readBounded(file: string, maxBytes: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(maxBytes + 1);
-    let n = 0;
-    for (let got = -1; got !== 0 && n <= maxBytes;) { got = readSync(fd, buf, n, buf.length - n, null); n += got; }
-    if (n > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
-    return buf.toString('utf8', 0, n);
-  } finally { closeSync(fd); }
-}
-
-/** Why a file could not be read, without its name: a *_FILE variable sometimes holds the secret by mistake. */
-export const readError = (err: unknown) => READ_ERRORS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'unreadable';
+/** Why a *_FILE (or clientSecretFile) could not be read, without its name. */
+export const readError = (err: unknown) => whyUnreadable(err, `larger than ${MAX_VALUE_FILE_BYTES / 1048576} MiB`);
 
 /** Docker secrets end with a newline that is not part of the value. */
-export const readSecretFile = (file: string) => readBounded(file, MAX_VALUE_FILE_BYTES).replace(/\r?\n$/, '');
+export const readSecretFile = (file: string) => readBounded(file, MAX_VALUE_FILE_BYTES).toString('utf8').replace(/\r?\n$/, '');
 
 let knownNames: string[] | undefined;
 const allEnvNames = () => (knownNames ??= listSettings().flatMap((s) => s.env));

@@ -2,7 +2,7 @@
 // Parse errors give a line and column but never the source text around it, which may hold a secret.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Problem } from './problems.ts';
-import { readBounded } from './env.ts';
+import { readBounded } from '../platform/read-bounded.ts';
 import { MAX_CONFIG_DEPTH, nestedDeeper } from './coerce.ts';
 
 /** Largest config file read (inline SP metadata makes big ones possible; anything beyond is a mistake). */
@@ -30,7 +30,7 @@ function yamlError(err: unknown): string {
 export function readConfigFile(file: string, problems: Problem[]): Obj {
   const env = 'GATEHOUSE_CONFIG';
   let text: string;
-  try { text = readBounded(file, MAX_CONFIG_FILE_BYTES); } catch (err) {
+  try { text = readBounded(file, MAX_CONFIG_FILE_BYTES).toString('utf8'); } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     problems.push({ env, text: code === 'EFBIG' ? `${file} is larger than ${MAX_CONFIG_FILE_BYTES / 1048576} MiB` : `cannot read ${file} (${code ?? 'error'})` });
     return {};

@@ -2,7 +2,7 @@
 // <img>, so the pages stay self-contained (no request for it, nothing external) under the strict CSP
 // (`img-src 'self' data:`). An SVG shown through <img> runs no script and loads nothing, so it needs no
 // sanitising; it is still checked to be an SVG or a PNG, and small, because every page carries it.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readBounded, readError, type TooLarge } from '../platform/read-bounded.ts';
 
 /** Inlined in every page (about a third more as base64): keep it a small SVG or an optimised PNG. */
 export const MAX_LOGO_BYTES = 16 * 1024;
@@ -16,39 +16,22 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 // Optional BOM, XML declaration, comments and doctype, then the <svg> root element.
 const SVG_START = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)\s*)*<svg[\s>]/i;
 
-const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'no such file' };
-
 /** Reads and checks a logo file; throws LogoError saying what is wrong. */
 export function readLogo(file: string): Logo {
   let bytes: Buffer;
   try {
-    bytes = readBounded(file);
+    bytes = readBounded(file, MAX_LOGO_BYTES);
   } catch (err) {
-    if (err instanceof LogoError) throw err;
-    throw new LogoError(`cannot read the file it names (${READ_ERRORS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'unreadable'})`);
+    const size = (err as TooLarge).code === 'EFBIG' ? (err as TooLarge).size : null;
+    if (size === null) throw new LogoError(`cannot read the file it names (${readError(err)})`);
+    // A device such as /dev/zero never ends: it was read no further than the limit.
+    throw new LogoError(size === undefined ? 'is not a regular file of at most 16 KiB' : tooLarge(size));
   }
   let type: Logo['type'];
   if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) type = 'image/png';
   else if (SVG_START.test(bytes.toString('utf8', 0, Math.min(bytes.length, 4096)))) type = 'image/svg+xml';
   else throw new LogoError('is not an SVG or PNG image (the file must start with an <svg> element or the PNG signature); convert the logo to SVG or PNG');
   return { type, bytes: bytes.length, dataUri: `data:${type};base64,${bytes.toString('base64')}` };
-}
-
-/** At most MAX_LOGO_BYTES + 1 bytes, whatever the file claims: a device such as /dev/zero never ends. */
-function readBounded(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (st.isFile() && st.size > MAX_LOGO_BYTES) throw new LogoError(tooLarge(st.size));
-    const buf = Buffer.alloc(MAX_LOGO_BYTES + 1);
-    let n = 0;
-    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_LOGO_BYTES) throw new LogoError(st.isFile() ? tooLarge(n) : 'is not a regular file of at most 16 KiB');
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 const tooLarge = (size: number) =>
