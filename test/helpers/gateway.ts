@@ -9,6 +9,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import type { DuoClient } from '../../src/mfa/duo/duo-client.ts';
 import { freshDb, type DbKind } from './db.ts';
+import type { Db } from '../../src/storage/db.ts';
 
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   db?: DbKind;
   /** Share an existing database (e.g. a second instance). */
   databaseUrl?: string;
+  /** Share an open in-process database (a second instance on one PGlite); the caller closes it. */
+  sharedDb?: Db;
   port?: number;
   /** Public URL when it differs from this instance's own (several instances behind one name). */
   issuer?: string;
@@ -48,7 +51,7 @@ export function captureStream(lines: string[]) {
 export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<Gateway> {
   const port = opts.port ?? await freePort();
   const url = opts.issuer ?? `http://127.0.0.1:${port}`;
-  const fresh = opts.databaseUrl ? undefined : await freshDb(opts.db);
+  const fresh = opts.databaseUrl || opts.sharedDb ? undefined : await freshDb(opts.db);
   const config = loadConfig({
     env: {},
     overrides: deepMerge({
@@ -64,7 +67,7 @@ export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<
   });
   const logs: string[] = [];
   const log = createLogger('info', captureStream(logs));
-  const services = await createServices(config, log, { db: fresh?.db, duoClient: opts.duoClient });
+  const services = await createServices(config, log, { db: fresh?.db ?? opts.sharedDb, duoClient: opts.duoClient });
   const app = await buildApp(services, { issuer: url });
   await app.listen({ host: '127.0.0.1', port });
   let closed = false;
@@ -72,7 +75,7 @@ export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<
     if (closed) return;
     closed = true;
     await app.close();
-    if (fresh) await fresh.drop(); else await services.db.close();
+    if (fresh) await fresh.drop(); else if (!opts.sharedDb) await services.db.close();
   };
   t.teardown(close);
   return { url, app, services, config, logs, close };
