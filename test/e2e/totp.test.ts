@@ -56,11 +56,16 @@ t.test('first sign-in enrolls TOTP; the second asks for a code', async (t) => {
   await clickAndWait(w, '#logout-yes');
   await w.at((u) => u.origin === app.url && u.searchParams.get('signed_out') === '1');
 
-  // Second sign-in: password, then the choice with the authenticator app pre-selected (last used).
+  // Second sign-in: password, then the authenticator app's code form straight away (the last used
+  // factor), with the choice one click away.
   await clickAndWait(w, '#sign-in');
   await typePassword(w, 'tom');
   await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
-  t.match(await w.text('#factor-totp'), /\(last used\)/, 'the authenticator app is pre-selected');
+  await w.page.waitForFunction(() => document.activeElement?.id === 'code', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
+  t.equal(await w.page.evaluate(() => document.activeElement?.id), 'code', 'the code form of the last used factor, its field focused');
+  await w.step('totp-code-last-used');
+  await clickAndWait(w, '#use-another');
+  t.match(await w.text('#factor-totp'), /\(last used\)/, '"Use another method": the choice, the authenticator app pre-selected');
   await w.page.waitForFunction(() => document.activeElement?.id === 'factor-totp', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
   t.equal(await w.page.evaluate(() => document.activeElement?.id), 'factor-totp', 'and focused');
   await w.step('factor-choice');

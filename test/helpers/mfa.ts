@@ -111,8 +111,22 @@ export function choiceButtons(page: string): Record<string, boolean> {
 /** The alert text of a page (reason shown to the user), if any. */
 export const alertText = (page: string) => /<div class="alert" role="alert" id="error">([^<]*)<\/div>/.exec(page)?.[1];
 
-/** Clicks a factor button on the choice page. */
+export const isCodePage = (page: string, factor = 'totp') => new RegExp(`<form method="post" action="/interaction/[^"]+/mfa/${factor}"`).test(page);
+
+/**
+ * Clicks a factor button on the choice page. When the gateway shows a code form instead (the last used TOTP
+ * is served in place of the choice), that is the factor's form already, or "Use another method" leads to
+ * the choice first, as a user would go.
+ */
 export async function chooseFactor(f: Flow, factor: string): Promise<Flow> {
+  if (!isChoicePage(f.page)) {
+    if (isCodePage(f.page, factor)) return f;
+    const another = /<a href="([^"]+)" id="use-another">/.exec(f.page);
+    if (another) {
+      const to = new URL(another[1]!.replace(/&amp;/g, '&'), f.gw.url);
+      await advance(f, await f.browser.get(to), to);
+    }
+  }
   const form = readForm(f.page, '/mfa/begin');
   const res = await f.browser.post(new URL(form.action, f.gw.url), { ...form.fields, factor });
   return advance(f, res, new URL(form.action, f.gw.url));

@@ -1,12 +1,13 @@
 // When the MFA step runs (src/mfa/policy.ts through the `mfa` prompt), proven with real OIDC logins:
 // the client's policy (off / optional / required), acr_values, single sign-on with and without a second
-// factor already in the session, prompt=login, and the last used factor pre-selected on the choice.
+// factor already in the session, prompt=login, and the last used factor pre-selected (TOTP: its code form
+// straight away, the choice one click behind it).
 import t from 'tap';
 import { startGateway } from '../helpers/gateway.ts';
 import { addUser } from '../helpers/oidc.ts';
 import {
-  ACR_MFA, ACR_PASSWORD, AMR_TOTP, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage,
-  isLoginPage, login, policyClient, submitCode, type Flow,
+  ACR_MFA, ACR_PASSWORD, AMR_TOTP, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, wrongCode, idClaims, isChoicePage,
+  isCodePage, isLoginPage, login, policyClient, submitCode, type Flow,
 } from '../helpers/mfa.ts';
 
 const off = policyClient('off');
@@ -25,9 +26,9 @@ async function userWithTotp(username: string) {
   return { user, secret };
 }
 
-/** From the factor choice, signs in with a fresh TOTP code. */
+/** From the factor choice (or the TOTP form it skips to), signs in with a fresh TOTP code. */
 async function passTotp(f: Flow, secret: string): Promise<Flow> {
-  if (!isChoicePage(f.page)) throw new Error(`expected the factor choice, got ${f.status} ${f.url.href}`);
+  if (!isChoicePage(f.page) && !isCodePage(f.page)) throw new Error(`expected the factor choice or the TOTP form, got ${f.status} ${f.url.href}`);
   await chooseFactor(f, 'totp');
   await submitCode(f, await freshTotp(secret));
   return f;
@@ -118,7 +119,7 @@ t.test('prompt=login: password and MFA again', async (t) => {
   await idClaims(first);
   const again = await login(gw, required, 'paula', { browser: first.browser, extra: { prompt: 'login' } });
   t.equal(await passwordLogins(user.id), 2, 'the password page was shown and submitted again');
-  t.ok(isChoicePage(again.page), 'then the factor choice again');
+  t.ok(isCodePage(again.page), 'then the second factor again (the last used TOTP, directly)');
   await passTotp(again, secret);
   t.same((await idClaims(again)).amr, AMR_TOTP);
   t.equal((await auditRows(gw, user.id, 'mfa.totp')).filter((r) => r.outcome === 'success').length, 2);
@@ -131,8 +132,22 @@ t.test('the last used factor is pre-selected on the next login', async (t) => {
   await passTotp(first, secret);
   await idClaims(first);
   const next = await login(gw, required, 'lu');
-  t.ok(isChoicePage(next.page));
-  t.match(next.page, /<button[^>]*id="factor-totp"[^>]*autofocus>Authenticator app \(last used\)/, 'TOTP marked and focused');
-  t.notMatch(next.page, /id="factor-recovery"[^>]*autofocus/);
-  t.equal((next.page.match(/\(last used\)/g) ?? []).length, 1);
+  t.ok(isCodePage(next.page), 'the TOTP code form straight away, in place of the choice');
+  t.equal(new URL(next.url).pathname.split('/').length, 3, '… served at /interaction/:uid itself (no extra redirect)');
+  t.match(next.page, /<input[^>]*id="code"[^>]*autofocus/, 'the code field focused');
+  const another = /<a href="([^"]+)" id="use-another">Use another method<\/a>/.exec(next.page);
+  t.ok(another, '"Use another method" one click away');
+  const choice = await (await next.browser.get(new URL(another![1]!.replace(/&amp;/g, '&'), gw.url))).text();
+  t.ok(isChoicePage(choice), 'which is the choice');
+  t.match(choice, /<button[^>]*id="factor-totp"[^>]*autofocus>Authenticator app \(last used\)/, 'TOTP marked and focused there');
+  t.notMatch(choice, /id="factor-recovery"[^>]*autofocus/);
+  t.equal((choice.match(/\(last used\)/g) ?? []).length, 1);
+  // Reloading the form keeps its challenge: the tries left do not reset.
+  await submitCode(next, wrongCode(secret));
+  t.equal(next.status, 401);
+  const reloaded = await (await next.browser.get(next.url)).text(); // still /interaction/:uid
+  t.ok(isCodePage(reloaded));
+  t.match(reloaded, /4 tries left/, 'the wrong code still counts after a reload');
+  await submitCode(next, await freshTotp(secret));
+  t.ok(atClient(next), 'and the right code signs in');
 });

@@ -69,7 +69,8 @@ t.test('a user without recovery codes is not offered them', async (t) => {
   await enrollTotp(gw, user.id);
   await gw.services.mfa.recovery.removeAll(user.id);
   const f = await login(gw, app, 'norec');
-  // TOTP is the only usable factor: the choice is skipped straight to the code form.
-  t.match(f.url.pathname, /\/mfa\/totp$/);
+  // TOTP is the only usable factor: the choice is skipped, its code form served in its place.
+  t.match(f.page, /action="\/interaction\/[^"]+\/mfa\/totp"/);
+  t.match(f.url.pathname, /^\/interaction\/[^/]+$/, 'at /interaction/:uid itself, no redirect to the form');
   t.notMatch(f.page, /recovery/i);
 });

@@ -160,6 +160,10 @@ export async function xmlsecVerify(xml: string, certPem: string, idAttr: string[
     writeFileSync(join(dir, 'c.pem'), certPem);
     const args = ['--verify', '--enabled-key-data', 'rsa', '--pubkey-cert-pem', join(dir, 'c.pem'),
       ...idAttr.flatMap((n) => ['--id-attr:ID', n]), ...(nodeXpath ? ['--node-xpath', nodeXpath] : []), join(dir, 'm.xml')];
-    return await new Promise((resolve) => execFile('xmlsec1', args, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` })));
+    return await new Promise((resolve, reject) => execFile('xmlsec1', args, (err, stdout, stderr) => {
+      // Not installed is a set-up problem, not a bad signature: say how to fix it (.ci/run installs it).
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') reject(new Error('xmlsec1 is not installed: apt-get install xmlsec1 (the SAML tests verify signatures with it)'));
+      else resolve({ ok: !err, out: `${stdout}${stderr}` });
+    }));
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }

@@ -100,7 +100,8 @@ async function withTotp(g: Gateway, username: string) {
 /** A SAML login standing on the code form of `factor`. */
 async function samlToForm(username: string, factor: 'totp' | 'recovery'): Promise<SamlFlow> {
   const f = await samlLogin(gw, REQUIRED, username);
-  if (!isChoicePage(f.page)) throw new Error(`expected the factor choice, got ${f.status} ${f.url.href}`);
+  // The factor choice, or (TOTP used last time) the TOTP form with "Use another method" under it.
+  if (!isChoicePage(f.page) && !/\/mfa\/totp"/.test(f.page)) throw new Error(`expected the factor choice or the TOTP form, got ${f.status} ${f.url.href}`);
   await chooseFactor(asFlow(f), factor);
   if (!f.page.includes(`/mfa/${factor}"`)) throw new Error(`expected the ${factor} form, got ${f.status} ${f.url.href}`);
   return f;

@@ -57,7 +57,16 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   const canEnroll = async (user: User, totpEnrolled?: boolean) =>
     d.config.mfa.factors.includes('totp') && !d.config.mfa.factors.includes('duo') && !(totpEnrolled ?? await d.mfa.totp.isEnrolled(user.id));
 
-  async function begin(c: InteractionContext, user: User, factor: MfaFactor) {
+  /** The code form of a form factor, for its live challenge of this interaction (tries left carry over). */
+  const sendCodeForm = (c: InteractionContext, factor: string, attempts: number) =>
+    sendPage(c.reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: factor as CodeFactor, remaining: maxAttempts - attempts }));
+
+  /**
+   * Starts a factor. A redirect factor (Duo) leaves for the vendor; a form factor gets a challenge and its
+   * code form — served right here when `inPlace` (the page the browser asked for becomes the form), else
+   * behind a redirect to /mfa/<factor>.
+   */
+  async function begin(c: InteractionContext, user: User, factor: MfaFactor, inPlace = false) {
     const ctx = await factorContext(c, user);
     const avail = await factor.isAvailable(ctx);
     if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
@@ -72,10 +81,22 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       return c.reply.code(303).header('cache-control', 'no-store').redirect(ch.url, 303);
     }
     await d.mfa.challenges.create({ interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: FORM_TTL });
+    if (inPlace) return sendCodeForm(c, factor.id, 0);
     return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/${factor.id}`, 303);
   }
 
-  /** The factor choice (or, with a single usable factor and nothing failed yet, that factor directly). */
+  /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
+  async function codeForm(c: InteractionContext, user: User, factor: MfaFactor) {
+    const ch = await d.mfa.challenges.current(c.uid, factor.id);
+    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, true);
+  }
+
+  /**
+   * The factor choice, or straight to a factor when nothing failed yet: the only usable one, or the last
+   * used one when it takes a code (its form is the pre-selection, and its "Use another method" link leads
+   * to this choice with ?choose=1). A last used Duo stays a pre-selected button: leaving for Duo is the
+   * user's click.
+   */
   const renderChoice: PromptRenderer = async (c) => {
     const user = await userOf(c);
     if (!user) return c.reply;
@@ -98,7 +119,8 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const usable = items.filter((i) => i.usable);
     if (!failed && !q.choose) {
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
-      if (usable.length === 1 && !enroll) return begin(c, user, d.mfa.byId(usable[0]!.id)!);
+      const direct = usable.length === 1 && !enroll ? usable[0] : usable.find((i) => i.preferred && FORM_FACTORS.has(i.id));
+      if (direct) return FORM_FACTORS.has(direct.id) ? codeForm(c, user, d.mfa.byId(direct.id)!) : begin(c, user, d.mfa.byId(direct.id)!);
     }
     if (usable.length === 0 && !enroll) {
       await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor', detail: unavailable });
@@ -128,9 +150,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     if (!c) return reply;
     const user = await userOf(c);
     if (!user) return reply;
-    const ch = await d.mfa.challenges.current(c.uid, id);
-    if (!ch) return begin(c, user, d.mfa.byId(id)!);
-    return sendPage(reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor, remaining: maxAttempts - ch.attempts }));
+    return codeForm(c, user, d.mfa.byId(id)!);
   });
 
   app.post('/interaction/:uid/mfa/:factor', async (req: UidReq, reply) => {
