@@ -19,7 +19,7 @@ import { BenchPg } from './lib/pg.ts';
 import { makeCert } from './lib/certs.ts';
 import { measure, type Measurement, type MeasureContext, type Sut } from './lib/measure.ts';
 import { summarize, median } from './lib/stats.ts';
-import { basic, CC_CLIENT, gatewayConfig, MFA_CLIENT, PASSWORD, SAML_SP, WEB_CLIENT } from './lib/fixtures.ts';
+import { basic, CC_CLIENT, gatewayConfig, MFA_CLIENT, PASSWORD, SAML_SP, SAML_SP_ASSERTION, WEB_CLIENT } from './lib/fixtures.ts';
 import { renderReport, type Results } from './lib/report.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { pgliteTemplate, unpackInto } from './lib/pglite.ts';
@@ -159,11 +159,11 @@ async function startBare(inFastify = false): Promise<Sut> {
   return { name, label: `bare oidc-provider (memory adapter, static client${inFastify ? ', mounted in Fastify like the gateway' : ''})`, child: c, kind: 'bare', base: `http://127.0.0.1:${port}`, tlsBase: `https://127.0.0.1:${tlsPort}`, tokenPath: '/token', startMs: Date.now() - s, startCpuS: cpuSeconds(c.pid) ?? NaN };
 }
 
-async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?: number; tls?: boolean; logLevel?: string; bootCpu?: number } = {}): Promise<Sut> {
+async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?: number; tls?: boolean; logLevel?: string; bootCpu?: number; saml?: boolean } = {}): Promise<Sut> {
   const port = await freePort();
   const tlsPort = o.tls ? await freePort() : undefined;
   const configFile = join(OUT, `config-${name}.json`);
-  writeFileSync(configFile, JSON.stringify(gatewayConfig({ manyClients: o.manyClients, logLevel: o.logLevel })));
+  writeFileSync(configFile, JSON.stringify(gatewayConfig({ manyClients: o.manyClients, logLevel: o.logLevel, saml: o.saml })));
   const app = `bench_${name.replace(/[^a-z0-9]/g, '_')}`;
   const databaseUrl = db === 'pg' ? await pg!.schemaUrl(app) : undefined;
   const dataDir = db === 'pglite' ? join(OUT, `pglite-${stamp}-${name}`) : undefined;
@@ -178,7 +178,7 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
   await c.once('ready', 300_000);
   pin(c.pid, SUT_CPU);
   return {
-    name, label: `gateway on ${db === 'pg' ? 'PostgreSQL' : 'PGlite'}${o.manyClients ? ` with ${o.manyClients.toLocaleString('en-US')} clients` : ''}${o.logLevel ? `, log level ${o.logLevel}` : ''}`,
+    name, label: `gateway on ${db === 'pg' ? 'PostgreSQL' : 'PGlite'}${o.manyClients ? ` with ${o.manyClients.toLocaleString('en-US')} clients` : ''}${o.logLevel ? `, log level ${o.logLevel}` : ''}${o.saml === false ? ', product defaults (no SAML SP)' : ''}`,
     child: c, kind: 'gateway', db, app: db === 'pg' ? app : undefined,
     base: `http://127.0.0.1:${port}`, tlsBase: tlsPort ? `https://127.0.0.1:${tlsPort}` : undefined, tokenPath: '/oidc/token', startMs: Date.now() - s, startCpuS: cpuSeconds(c.pid) ?? NaN,
   };
@@ -247,6 +247,9 @@ const booting = {
   warnlog: !quick && want('cc') && pg ? startGateway('gw-pg-warnlog', 'pg', { logLevel: 'warn', bootCpu: SUT_CPU }) : undefined,
   // Full runs: bare oidc-provider mounted in Fastify as the gateway mounts it, to price the mounting itself.
   bareFastify: !quick && want('cc') ? startBare(true) : undefined,
+  // The base footprint: the product's defaults, no SAML SP (the SAML stack, its XSD worker included, loads
+  // only with SPs; every other SUT has one). Measured idle, then stopped.
+  defaults: want('memory') && pg ? startGateway('gw-pg-defaults', 'pg', { saml: false, bootCpu: SUT_CPU }) : undefined,
 };
 for (const b of Object.values(booting)) b?.catch(() => {}); // awaited below
 // ---------------------------------------------------------------------------------------------- baselines (while the SUTs boot)
@@ -276,12 +279,13 @@ await scenario('micro', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------- SUTs (ready)
-const [bare, gw, lite, many, warnlog, bareFastify] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify]);
-for (const s of [bare, gw, lite, many, warnlog, bareFastify]) {
+const [bare, gw, lite, many, warnlog, bareFastify, defaults] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify, booting.defaults]);
+for (const s of [bare, gw, lite, many, warnlog, bareFastify, defaults]) {
   if (!s) continue;
   results.memory[s.name] = { label: s.label, startMs: s.startMs, startCpuS: s.startCpuS, idle: await settledRss(s) };
   say(`${s.label}: ready in ${s.startMs} ms, idle RSS ${results.memory[s.name]!.idle.rssMiB.toFixed(0)} MiB, CPUs ${affinity(s.child.pid)}`);
 }
+if (defaults) { await defaults.child.stop(); children.splice(children.indexOf(defaults.child), 1); }
 
 // ---------------------------------------------------------------------------------------------- scenarios
 await scenario('cc', async () => {
@@ -307,7 +311,7 @@ await scenario('tls', async () => {
 });
 
 const seeded = new Set<string>();
-async function seed(sut: Sut, prefix: string, count: number, o: { totp?: boolean; recovery?: boolean; cheapHash?: boolean } = {}) {
+async function seed(sut: Sut, prefix: string, count: number, o: { totp?: boolean; recovery?: boolean; cheapHash?: boolean; lastUsed?: string } = {}) {
   const key = `${sut.name}:${prefix}`;
   if (seeded.has(key)) return;
   const s = Date.now();
@@ -322,7 +326,9 @@ await scenario('login', async () => {
   if (gw) {
     await seed(gw, 'u', P.users);
     await seed(gw, 'c', P.cheapUsers, { cheapHash: true });
-    await seed(gw, 't', P.totpUsers, { totp: true, recovery: true });
+    // Returning users (TOTP used last time, so the MFA step opens on its code form), as in steady state:
+    // a first TOTP login adds the factor choice and one more request.
+    await seed(gw, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
     const sizeBefore = await gw.child.call<{ bytes: number }>('dbSize');
     const pg0 = await pg!.counters();
     const n0 = results.measurements.length;
@@ -406,11 +412,13 @@ await scenario('saml', async () => {
   if (meta !== 200) { results.scenarios.saml = { note: `not measured: /saml/metadata answered ${meta}` }; return; }
   await seed(gw, 's', P.users);
   const target = { issuer: info.issuer, spEntityId: SAML_SP.entityId, acs: SAML_SP.acs, prefix: 's', users: P.users };
-  const saml = (mode: string, concurrency: number) => (d: number, rate?: number) => () =>
-    load.call<LoopResult>('saml', { base: gw.base, target, mode, concurrency, durationMs: d, rate, browsers: quick ? 2 * P.loginConc : 64 });
+  const assertionOnly = { ...target, spEntityId: SAML_SP_ASSERTION.entityId, acs: SAML_SP_ASSERTION.acs };
+  const saml = (mode: string, concurrency: number, t = target) => (d: number, rate?: number) => () =>
+    load.call<LoopResult>('saml', { base: gw.base, target: t, mode, concurrency, durationMs: d, rate, browsers: quick ? 2 * P.loginConc : 64 });
   try {
     await interleaved('saml', [
       { sut: gw, variant: 'sso-signed-in', load: saml('sso', P.loginConc), counters: true },
+      { sut: gw, variant: 'sso-signed-in-assertion', load: saml('sso', P.loginConc, assertionOnly), counters: true },
       { sut: gw, variant: 'login-password', load: saml('login', P.loginConc), counters: true },
     ]);
     results.scenarios.saml = { ...(results.scenarios.saml ?? {}), wip };

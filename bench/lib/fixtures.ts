@@ -15,6 +15,8 @@ export const MFA_CLIENT = { clientId: 'bench-mfa', clientSecret: 'bench-mfa-secr
 
 /** A SAML service provider (unsigned AuthnRequests over the Redirect binding, the product's default signing). */
 export const SAML_SP = { entityId: 'https://sp.bench.example/saml', acs: 'https://sp.bench.example/saml/acs' };
+/** The same, with only the assertion signed (`sign: assertion`): the issue's "signed assertion" round trip. */
+export const SAML_SP_ASSERTION = { entityId: 'https://sp2.bench.example/saml', acs: 'https://sp2.bench.example/saml/acs' };
 
 export const manyClientId = (i: number) => `bench-many-${i}`;
 export const manyClientSecret = (i: number) => `bench-many-secret-${i}-0123456789abcdef`;
@@ -25,7 +27,16 @@ export const totpSecret = (user: string) => base32Encode(createHmac('sha256', 'g
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-export interface ConfigOptions { manyClients?: number; logLevel?: string }
+const sp = (e: { entityId: string; acs: string }) => ({
+  entityId: e.entityId, acs: [{ url: e.acs, isDefault: true }], nameIdFormat: 'emailAddress', nameIdSource: 'email', mfa: 'off',
+  attributes: [{ name: 'email', source: 'email' }, { name: 'urn:oid:2.5.4.3', friendlyName: 'cn', source: 'name' }],
+});
+
+export interface ConfigOptions {
+  manyClients?: number; logLevel?: string;
+  /** false: no SAML SP (the product's default), so the SAML stack is never loaded. */
+  saml?: boolean;
+}
 
 /** A Gatehouse config file (production mode, the product's defaults everywhere else). */
 export function gatewayConfig(o: ConfigOptions = {}): Record<string, unknown> {
@@ -48,12 +59,11 @@ export function gatewayConfig(o: ConfigOptions = {}): Record<string, unknown> {
     log: { level: o.logLevel ?? 'info' },
     mfa: { factors: ['totp'] },
     oidc: { clients },
-    saml: {
-      sps: [{
-        entityId: SAML_SP.entityId, name: 'bench SP', acs: [{ url: SAML_SP.acs, isDefault: true }],
-        nameIdFormat: 'emailAddress', nameIdSource: 'email', mfa: 'off',
-        attributes: [{ name: 'email', source: 'email' }, { name: 'urn:oid:2.5.4.3', friendlyName: 'cn', source: 'name' }],
-      }],
+    saml: o.saml === false ? {} : {
+      sps: [
+        { ...sp(SAML_SP), name: 'bench SP' },
+        { ...sp(SAML_SP_ASSERTION), name: 'bench SP, assertion signed', sign: 'assertion' },
+      ],
     },
   };
 }

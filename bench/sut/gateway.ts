@@ -105,7 +105,8 @@ async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promis
 
 serveRpc({
   /** Users with the bench password (hashed once with the configured argon2id parameters). */
-  async seedUsers(p: { prefix: string; count: number; password: string; totp?: boolean; recovery?: boolean; cheapHash?: boolean }) {
+  /** lastUsed: the factor of the user's previous login (a returning user; the MFA step starts from it). */
+  async seedUsers(p: { prefix: string; count: number; password: string; totp?: boolean; recovery?: boolean; cheapHash?: boolean; lastUsed?: string }) {
     // cheapHash: argon2id m=1 MiB t=1 (verify ≈ 0.1 ms) — a login whose CPU is almost all non-hash work.
     // The stored hash carries its parameters, so the same gateway verifies both kinds.
     const hash = p.cheapHash
@@ -121,6 +122,7 @@ serveRpc({
       }
       if (p.totp) await services.mfa.totp.importConfirmed(user.id, totpSecret(username));
       if (p.recovery) await services.mfa.recovery.regenerate(user.id);
+      if (p.lastUsed) await services.users.setPreferredFactor(user.id, p.lastUsed);
     });
     return { created };
   },

@@ -55,6 +55,24 @@ export async function revokeReplayedGrant(db: Db, model: string, id: string): Pr
   if (grantId) await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = ANY($2)', [grantId, GRANT_MODELS]);
 }
 
+/**
+ * Interactions and sessions read once per request. oidc-provider looks both up again within one request
+ * (an interaction screen's POST: interactionDetails, then interactionResult), two reads each time for the
+ * same rows. Inside a unit of work the first answer is kept and handed out again (a copy: callers mutate
+ * payloads); the unit's own writes still come first (read-your-writes). Never for tokens or codes, whose
+ * consumed state must be read fresh.
+ */
+const SNAPSHOT_MODELS = new Set(['Interaction', 'Session']);
+const snapshots = new WeakMap<object, Map<string, (Row & { id: string }) | null>>();
+function snapshotOf(model: string): Map<string, (Row & { id: string }) | null> | undefined {
+  const u = currentUnit();
+  if (!u || !SNAPSHOT_MODELS.has(model)) return undefined;
+  let m = snapshots.get(u);
+  if (!m) { m = new Map(); snapshots.set(u, m); }
+  return m;
+}
+const copyOf = (row: Row & { id: string }): Row & { id: string } => ({ ...row, payload: structuredClone(row.payload) });
+
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db) {
   return class PgAdapter implements Adapter {
@@ -110,6 +128,9 @@ export function createOidcAdapter(db: Db) {
         u.prefetched.delete(id); // read once: a later lookup in the same request goes to the database
         return (p ?? undefined) as AdapterPayload | undefined;
       }
+      const snap = snapshotOf(this.model);
+      const key = rowKey(this.model, id);
+      if (snap?.has(key)) { const hit = snap.get(key); return hit ? toPayload(copyOf(hit)) : undefined; }
       let row: Row | undefined;
       if (u && WITH_GRANT.has(this.model)) {
         const withGrant = (await db.query<Row & { grant_payload: AdapterPayload | null }>(FIND_WITH_GRANT, [this.model, id])).rows[0];
@@ -121,6 +142,7 @@ export function createOidcAdapter(db: Db) {
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }
+      if (snap) { snap.set(key, row ? { ...row, id } : null); if (row) row = copyOf({ ...row, id }); }
       const p = toPayload(row);
       // A consume deferred to the end of this request already counts for this request's own reads.
       if (p && !p.consumed && u?.consumes.some((c) => c.model === this.model && c.id === id)) return { ...p, consumed: Math.floor(Date.now() / 1000) };
@@ -132,8 +154,15 @@ export function createOidcAdapter(db: Db) {
       const match = (p: AdapterPayload) => p.uid === uid;
       const q = this.queuedWhere(match);
       if (q) return q;
-      const r = await db.query<Row & { id: string }>(FIND_BY_UID, [this.model, uid]);
-      return this.current(r.rows[0], match);
+      const snap = snapshotOf(this.model);
+      const key = `uid\u0000${rowKey(this.model, uid)}`;
+      let row: (Row & { id: string }) | null | undefined = snap?.get(key);
+      if (row === undefined) {
+        row = (await db.query<Row & { id: string }>(FIND_BY_UID, [this.model, uid])).rows[0] ?? null;
+        snap?.set(key, row);
+        if (row) snap?.set(rowKey(this.model, row.id), row);
+      }
+      return this.current(row ? (snap ? copyOf(row) : row) : undefined, match);
     }
 
     async findByUserCode(userCode: string) {

@@ -66,9 +66,10 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
    * code form — served right here when `inPlace` (the page the browser asked for becomes the form), else
    * behind a redirect to /mfa/<factor>.
    */
-  async function begin(c: InteractionContext, user: User, factor: MfaFactor, inPlace = false) {
+  async function begin(c: InteractionContext, user: User, factor: MfaFactor, inPlace = false, knownUsable = false) {
     const ctx = await factorContext(c, user);
-    const avail = await factor.isAvailable(ctx);
+    // knownUsable: the factor choice checked it a moment ago in this request (no second read).
+    const avail = knownUsable ? { usable: true as const } : await factor.isAvailable(ctx);
     if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
     // A locked account starts no factor at all: no Duo push for someone who just failed at guessing codes.
     const verdict = await d.throttle.check(user.username, c.req.ip);
@@ -86,9 +87,9 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   }
 
   /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
-  async function codeForm(c: InteractionContext, user: User, factor: MfaFactor) {
+  async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, knownUsable = false) {
     const ch = await d.mfa.challenges.current(c.uid, factor.id);
-    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, true);
+    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, true, knownUsable);
   }
 
   /**
@@ -120,7 +121,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     if (!failed && !q.choose) {
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
       const direct = usable.length === 1 && !enroll ? usable[0] : usable.find((i) => i.preferred && FORM_FACTORS.has(i.id));
-      if (direct) return FORM_FACTORS.has(direct.id) ? codeForm(c, user, d.mfa.byId(direct.id)!) : begin(c, user, d.mfa.byId(direct.id)!);
+      if (direct) return FORM_FACTORS.has(direct.id) ? codeForm(c, user, d.mfa.byId(direct.id)!, true) : begin(c, user, d.mfa.byId(direct.id)!, false, true);
     }
     if (usable.length === 0 && !enroll) {
       await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor', detail: unavailable });

@@ -16,6 +16,7 @@ import { createSlo, type Slo } from './slo.ts';
 import { autoPostPage } from './views.ts';
 import type { SamlContext } from './context.ts';
 import { PATHS } from './constants.ts';
+import { OIDC_PREFIX } from '../oidc/provider.ts';
 import samlRoutes from './routes.ts';
 
 export function createSamlIdp(s: Services, issuer: string) {
@@ -45,7 +46,11 @@ export function createSamlIdp(s: Services, issuer: string) {
      * https://github.com/panva/node-oidc-provider/blob/main/lib/actions/end_session.js (confirm: 303 to the post-logout URI)
      */
     watch(provider: Provider) {
-      provider.use(async (ctx, next) => {
+      // Every other request passes straight through, without an async frame of its own (this layer sits
+      // on the client-credentials path too).
+      const confirmPath = `${OIDC_PREFIX}/session/end/confirm`;
+      provider.use((ctx, next) => (ctx.path === confirmPath ? afterLogout(ctx, next) : next()));
+      const afterLogout = async (ctx: Parameters<Parameters<Provider['use']>[0]>[0], next: () => Promise<unknown>) => {
         await next();
         if ((ctx as unknown as { _matchedRouteName?: string })._matchedRouteName !== 'end_session_confirm' || ctx.status !== 303) return;
         const session = ctx.oidc?.session as unknown as { uid?: string; accountId?: string; destroyed?: boolean } | undefined;
@@ -65,7 +70,7 @@ export function createSamlIdp(s: Services, issuer: string) {
           // The OIDC logout stands (its session is gone); the SAML SPs were not told.
           s.log.warn({ err: { message: (err as Error).message }, event: 'GW_ERR_SAML_SESSION_END' }, 'SAML sessions not ended or SPs not notified after OIDC logout');
         }
-      });
+      };
     },
 
     /**
