@@ -60,12 +60,12 @@ function counted(db: Db): Db {
       if (r.rowCount > 0) counters.writesEffective++;
       return r;
     },
-    transaction(fn) {
+    transaction(fn, opts) {
       counters.transactions++;
       let wrote = false;
       return db.transaction((q) => fn({
         query(text, params) { const v = note(text); if (isWrite(v)) wrote = true; return q.query(text, params); },
-      } as Queryable)).finally(() => { if (wrote) counters.writeTransactions++; });
+      } as Queryable), opts).finally(() => { if (wrote) counters.writeTransactions++; });
     },
   };
 }

@@ -8,10 +8,19 @@ export interface QueryResult<R> { rows: R[]; rowCount: number }
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
 }
+export interface TransactionOptions {
+  /**
+   * One round trip: BEGIN, fn's statements and COMMIT leave together. fn must issue every statement before
+   * its first await (a later one is refused) and must reject only because a statement failed — a failed
+   * statement aborts the transaction on the server, so the COMMIT behind it rolls everything back.
+   */
+  oneRoundTrip?: boolean;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
   /** Runs fn on one connection inside BEGIN/COMMIT (ROLLBACK on throw). */
-  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (q: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Multi-statement SQL without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** True when the last connection-level failure is recent: requests should get 503. */
@@ -86,7 +95,7 @@ function createPgDb(opts: DbOptions): Db {
       const r = await track(pool.query(prepared(text, params)));
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
-    async transaction<T>(fn: (q: Queryable) => Promise<T>) {
+    async transaction<T>(fn: (q: Queryable) => Promise<T>, opts: TransactionOptions = {}) {
       const client = await track(pool.connect());
       let broken = false;
       // A checked-out client has no pool listener: a connection lost mid-transaction would emit an unheard
@@ -94,6 +103,7 @@ function createPgDb(opts: DbOptions): Db {
       const lost = (err: Error) => { broken = true; outage.observe(err); };
       client.on('error', lost);
       try {
+        if (opts.oneRoundTrip) return await oneRoundTrip(client, fn, prepared);
         await client.query('BEGIN');
         const q: Queryable = {
           async query<R>(text: string, params?: unknown[]) {
@@ -120,6 +130,43 @@ function createPgDb(opts: DbOptions): Db {
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
   };
+}
+
+type Prepared = (text: string, params?: unknown[]) => { text: string; values?: unknown[]; name?: string };
+
+/**
+ * BEGIN, fn's statements and COMMIT in one write (the pool runs in pipeline mode, and the socket is corked
+ * until all are queued): one round trip and one wake-up of the backend instead of three. If a statement
+ * fails, the transaction is aborted on the server, the statements after it fail (25P02) and the COMMIT
+ * answers ROLLBACK: nothing is written, and the first failure is what fn rejects with.
+ */
+async function oneRoundTrip<T>(client: pg.PoolClient, fn: (q: Queryable) => Promise<T>, prepared: Prepared): Promise<T> {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  let sealed = false;
+  const q: Queryable = {
+    async query<R>(text: string, params?: unknown[]) {
+      if (sealed) throw new Error('GW_ERR_TX_ONE_ROUND_TRIP: a statement after the COMMIT was sent');
+      const r = await client.query(prepared(text, params));
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+  };
+  stream?.cork?.();
+  let begin: Promise<pg.QueryResult>; let out: Promise<T>; let commit: Promise<pg.QueryResult>;
+  try {
+    begin = client.query('BEGIN');
+    out = fn(q);
+    sealed = true;
+    commit = client.query('COMMIT');
+  } finally {
+    stream?.uncork?.();
+  }
+  const [b, o, c] = await Promise.allSettled([begin, out, commit]);
+  if (b.status === 'rejected') throw b.reason;
+  if (o.status === 'rejected') throw o.reason;
+  if (c.status === 'rejected') throw c.reason;
+  // fn resolved although a statement failed (it caught the error itself): the COMMIT rolled back.
+  if (c.value.command !== 'COMMIT') throw new Error('GW_ERR_TX_ROLLED_BACK: a statement of the transaction failed');
+  return o.value;
 }
 
 async function createPgliteDb(opts: DbOptions): Promise<Db> {

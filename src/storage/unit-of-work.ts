@@ -121,9 +121,9 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
   try {
     await db.transaction(async (q: Queryable) => {
       // Every statement is sent at once, without waiting for the one before (the pg pool runs in pipeline
-      // mode, storage/db.ts): BEGIN, then the consumes and the writes in one round trip, then COMMIT. The
-      // first failure aborts the transaction, so the statements after it fail too (25P02) and the
-      // transaction rolls back: the first rejection in order is the cause.
+      // mode, storage/db.ts): BEGIN, the consumes, the writes and COMMIT in one round trip. The first
+      // failure aborts the transaction, so the statements after it fail too (25P02) and the COMMIT rolls
+      // back: the first rejection in order is the cause (and the only reason this function rejects).
       const sent = [
         ...u.consumes.map((c) => (c.text ? q.query(c.text, c.params) : q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id]))),
         ...statements.map((s) => q.query(s.text, s.params)),
@@ -135,7 +135,7 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
         if (i < u.consumes.length && (r.reason as { code?: string }).code === LOST) throw new ConsumeLost(u.consumes[i]!);
         throw r.reason;
       }
-    });
+    }, { oneRoundTrip: true });
     return { ok: true, commits: 1 };
   } catch (err) {
     if (!(err instanceof ConsumeLost)) throw err;

@@ -5,33 +5,8 @@
 // that changed a row outside a transaction is one commit, and so is a transaction that wrote.
 import t from 'tap';
 import { Browser } from '../helpers/browser.ts';
-import type { Db, Queryable } from '../../src/storage/db.ts';
+import { traceDb } from '../helpers/db-trace.ts';
 import { nodeSamlSp, redirectLogin, spConfig, startSamlGateway, withUser } from './helpers.ts';
-
-interface Trace { commits: number; statements: string[] }
-const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
-const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE)$/.test(verb(sql)) || /^\s*WITH\b[\s\S]*\b(INSERT|UPDATE|DELETE)\b/i.test(sql);
-const name = (sql: string) => `${verb(sql)} ${/\b(?:INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1] ?? /(?<!epoch )\bFROM\s+([a-z_]{2,})\b/i.exec(sql)?.[1] ?? '?'}`;
-
-function trace(db: Db): Trace {
-  const tr: Trace = { commits: 0, statements: [] };
-  const query = db.query.bind(db);
-  const transaction = db.transaction.bind(db);
-  (db as { query: Db['query'] }).query = async <R>(text: string, params?: unknown[]) => {
-    tr.statements.push(name(text));
-    const r = await query<R>(text, params);
-    if (isWrite(text) && r.rowCount > 0) tr.commits++;
-    return r;
-  };
-  (db as { transaction: Db['transaction'] }).transaction = <T>(fn: (q: Queryable) => Promise<T>) => {
-    let wrote = false;
-    const inner: string[] = [];
-    return transaction((q) => fn({
-      query<R>(text: string, params?: unknown[]) { if (isWrite(text)) wrote = true; inner.push(name(text)); return q.query<R>(text, params); },
-    })).finally(() => { if (wrote) tr.commits++; tr.statements.push(`TX[${inner.join(', ')}]`); });
-  };
-  return tr;
-}
 
 t.test('a signed-in SP-initiated SAML round trip makes at most 3 durable commits, one per request', async (t) => {
   const gw = await startSamlGateway(t, [await spConfig()]);
@@ -41,7 +16,7 @@ t.test('a signed-in SP-initiated SAML round trip makes at most 3 durable commits
   const first = await redirectLogin(gw, sp, browser);
   t.ok(first.sawLogin && first.fields.SAMLResponse, 'the first round trip signs in');
 
-  const tr = trace(gw.services.db);
+  const tr = traceDb(gw.services.db);
   const again = await redirectLogin(gw, sp, browser, 'rs-2', { password: false });
   t.ok(again.fields.SAMLResponse, 'the second round trip answers without a login form');
   t.comment(`SAML round trip: ${tr.commits} durable commits: ${tr.statements.join('; ')}`);

@@ -51,12 +51,12 @@ const gw = await startGateway(t, {
 });
 await addUser(gw, 'alice', 'correct horse battery');
 
-const db = gw.services.db as unknown as { query: (text: string, params?: unknown[]) => Promise<unknown>; transaction: (fn: (q: unknown) => Promise<unknown>) => Promise<unknown> };
+const db = gw.services.db as unknown as { query: (text: string, params?: unknown[]) => Promise<unknown>; transaction: (fn: (q: unknown) => Promise<unknown>, opts?: unknown) => Promise<unknown> };
 const stmt = (sql: string) => `${/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase()} ${/\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\))/i.exec(sql)?.[1] ?? '?'}`;
 const q0 = db.query.bind(db);
 db.query = (text, params) => { bump(`db ${stmt(text)}`); return q0(text, params); };
 const t0 = db.transaction.bind(db);
-db.transaction = (fn) => { bump('db transaction (commit)'); return t0((q) => fn({ query: (text: string, params?: unknown[]) => { bump(`db ${stmt(text)} (in tx)`); return (q as { query: typeof db.query }).query(text, params); } })); };
+db.transaction = (fn, opts) => { bump('db transaction (commit)'); return t0((q) => fn({ query: (text: string, params?: unknown[]) => { bump(`db ${stmt(text)} (in tx)`); return (q as { query: typeof db.query }).query(text, params); } }), opts); };
 
 const browser = new Browser();
 async function roundTrip(login: boolean): Promise<void> {

@@ -4,48 +4,16 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import * as client from 'openid-client';
-import type { Db, Queryable } from '../../src/storage/db.ts';
+import { traceDb, resetTrace as reset, type DbTrace as Trace } from '../helpers/db-trace.ts';
 import { startGateway, confidentialClient, type Gateway } from '../helpers/gateway.ts';
 import { discover, loginAndGetTokens, addUser } from '../helpers/oidc.ts';
 import { enrollTotp, freshTotp, login, policyClient, submitCode, isChoicePage, chooseFactor, atClient, PASSWORD } from '../helpers/mfa.ts';
-
-interface Trace { commits: number; reads: number; statements: string[] }
-
-const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
-const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE';
-const table = (sql: string) => /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\))/i.exec(sql)?.[1] ?? '?';
-
-/** Wraps the gateway's Db in place (every module holds this same object) and returns the running trace. */
-function trace(db: Db): Trace {
-  const tr: Trace = { commits: 0, reads: 0, statements: [] };
-  const query = db.query.bind(db);
-  const transaction = db.transaction.bind(db);
-  const name = (sql: string) => `${verb(sql)} ${table(sql)}`;
-  (db as { query: Db['query'] }).query = async <R>(text: string, params?: unknown[]) => {
-    const v = verb(text);
-    tr.statements.push(name(text));
-    const r = await query<R>(text, params);
-    if (isWrite(v) && r.rowCount > 0) tr.commits++;
-    else if (!isWrite(v)) tr.reads++;
-    return r;
-  };
-  (db as { transaction: Db['transaction'] }).transaction = <T>(fn: (q: Queryable) => Promise<T>) => {
-    let wrote = false;
-    const inner: string[] = [];
-    return transaction((q) => fn({
-      query<R>(text: string, params?: unknown[]) { if (isWrite(verb(text))) wrote = true; inner.push(name(text)); return q.query<R>(text, params); },
-    })).finally(() => { if (wrote) tr.commits++; tr.statements.push(`TX[${inner.join(', ')}]`); });
-  };
-  return tr;
-}
-
-function reset(tr: Trace) { tr.commits = 0; tr.reads = 0; tr.statements = []; }
 
 const mfaClient = policyClient('required', 'app-mfa');
 
 async function gateway(t: Test): Promise<{ gw: Gateway; tr: Trace }> {
   const gw = await startGateway(t, { overrides: { oidc: { clients: [confidentialClient, mfaClient] }, mfa: { factors: ['totp'] } } });
-  return { gw, tr: trace(gw.services.db) };
+  return { gw, tr: traceDb(gw.services.db) };
 }
 
 t.test('a password login (authorize → form → code → token) makes at most 4 durable commits', async (t) => {
