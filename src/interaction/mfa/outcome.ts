@@ -22,8 +22,8 @@ export function createOutcomeHandler(d: OutcomeDeps) {
     const amr = amrFor(outcome.second);
     await d.audit.record({ ...base, outcome: outcome.note ?? 'success', reason: outcome.note ?? null, detail: { amr, ...outcome.detail } });
     d.metrics.mfa.inc({ factor, result: outcome.note ?? 'success', reason: 'none' });
-    // Fallbacks (recovery, admin bypass code) never become the pre-selected choice.
-    if (outcome.second && factor !== 'recovery' && factor !== 'bypass') await d.users.setPreferredFactor(user.id, factor);
+    // Fallbacks (recovery, admin bypass code) never become the pre-selected choice; an unchanged one is not rewritten.
+    if (outcome.second && factor !== 'recovery' && factor !== 'bypass' && user.preferredFactor !== factor) await d.users.setPreferredFactor(user.id, factor);
     // Re-finishing `login` records the stronger amr on the session (and rotates the session id);
     // `mfa.done` also lets a fail-open or single-factor bypass pass without claiming MFA.
     return finish(c, d.provider(), {

@@ -105,6 +105,9 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const failed = isReason(q.failed) ? q.failed : undefined;
     const failedFactor = typeof q.factor === 'string' ? d.mfa.byId(q.factor) : undefined;
     const ctx = await factorContext(c, user);
+    // A returning user whose last factor takes a code goes straight to its form: only that factor is checked.
+    const last = !failed && !q.choose && user.preferredFactor && FORM_FACTORS.has(user.preferredFactor) ? d.mfa.byId(user.preferredFactor) : undefined;
+    if (last && (await last.isAvailable(ctx)).usable) return codeForm(c, user, last, true);
     const items: ChoiceItem[] = [];
     const unavailable: Record<string, unknown> = {}; // why each factor is out, for the audit row below
     let totpEnrolled: boolean | undefined;
@@ -120,7 +123,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const usable = items.filter((i) => i.usable);
     if (!failed && !q.choose) {
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
-      const direct = usable.length === 1 && !enroll ? usable[0] : usable.find((i) => i.preferred && FORM_FACTORS.has(i.id));
+      const direct = usable.length === 1 && !enroll ? usable[0] : undefined;
       if (direct) return FORM_FACTORS.has(direct.id) ? codeForm(c, user, d.mfa.byId(direct.id)!, true) : begin(c, user, d.mfa.byId(direct.id)!, false, true);
     }
     if (usable.length === 0 && !enroll) {
