@@ -1,4 +1,4 @@
-// npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,memory,many] [-- --runs=N --run-ms=MS] [-- --no-profile]
+// npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile]
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
 //
@@ -34,8 +34,8 @@ const want = (s: string) => only.size === 0 || only.has(s);
 const num = (name: string, def: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 
 const P = quick
-  ? { warmMs: 1000, runMs: num('run-ms', 1500), runs: num('runs', 2), microMs: 600, latencyMs: 1500, users: 100, totpUsers: 120, cheapUsers: 40, manyClients: 2_000, coldClients: 500, sessions: 2_000, liteSessions: 1_000, chains: 12, loginConc: 6, ccConn: 32, tlsConc: 16, refreshConc: 10 }
-  : { warmMs: 8000, runMs: num('run-ms', 6000), runs: num('runs', 5), microMs: 3000, latencyMs: 6000, users: 1000, totpUsers: 1200, cheapUsers: 300, manyClients: 20_000, coldClients: 20_000, sessions: 100_000, liteSessions: 10_000, chains: 48, loginConc: 8, ccConn: 32, tlsConc: 16, refreshConc: 24 };
+  ? { soakMs: num('soak-ms', 20_000), warmMs: 1000, runMs: num('run-ms', 1500), runs: num('runs', 2), microMs: 600, latencyMs: 1500, users: 100, totpUsers: 120, cheapUsers: 40, manyClients: 2_000, coldClients: 500, sessions: 2_000, liteSessions: 1_000, chains: 12, loginConc: 6, ccConn: 32, tlsConc: 16, refreshConc: 10 }
+  : { soakMs: num('soak-ms', 600_000), warmMs: 8000, runMs: num('run-ms', 6000), runs: num('runs', 5), microMs: 3000, latencyMs: 6000, users: 1000, totpUsers: 1200, cheapUsers: 300, manyClients: 20_000, coldClients: 20_000, sessions: 100_000, liteSessions: 10_000, chains: 48, loginConc: 8, ccConn: 32, tlsConc: 16, refreshConc: 24 };
 const LATENCY_FRACTION = 0.7;
 const SUT_CPU = 0;
 const LOAD_CPU = 1;
@@ -237,7 +237,7 @@ async function profiled(sut: Sut, label: string, fn: () => Promise<unknown>) {
 
 // ---------------------------------------------------------------------------------------------- SUTs (booting)
 const load = await startLoad('load');
-const needMain = ['cc', 'tls', 'login', 'flood', 'refresh', 'memory', 'saml'].some(want);
+const needMain = ['cc', 'tls', 'login', 'flood', 'refresh', 'memory', 'saml', 'soak'].some(want);
 const booting = {
   bare: needMain && (want('cc') || want('tls')) ? startBare() : undefined,
   gw: needMain && pg ? startGateway('gw-pg', 'pg', { tls: true }) : undefined,
@@ -428,6 +428,39 @@ await scenario('saml', async () => {
     if (!wip) throw err;
     results.scenarios.saml = { note: `not measured: the SAML code in the working tree (uncommitted) failed: ${(err as Error).message.split('\n')[0]}` };
   }
+});
+
+// The soak: every kind of traffic at once, open model, each at SOAK_FRACTION of its own peak measured above
+// (so the gateway's core is about three-quarters busy), for 10 minutes in a full run: does any request
+// take over a second? Logins are whole flows (5 requests and a token call): under 1 s each, every request
+// in them was too.
+const SOAK_FRACTION = 0.25;
+await scenario('soak', async () => {
+  if (!gw) return;
+  const peak = (scenario: string, variant: string, fallback: number) => {
+    const m = median(results.measurements.filter((x) => x.scenario === scenario && x.variant === variant && x.sut === gw.name && typeof x.run === 'number').map((x) => x.rps));
+    return Number.isFinite(m) ? m : fallback;
+  };
+  const rates = {
+    cc: Math.max(1, Math.round(peak('cc', 'keepalive', 3000) * SOAK_FRACTION)),
+    refresh: Math.max(1, Math.round(peak('refresh', 'keepalive', 600) * SOAK_FRACTION)),
+    login: Math.max(1, Math.round(peak('login', 'password', 50) * SOAK_FRACTION)),
+  };
+  await seed(gw, 'u', P.users);
+  if (!want('refresh')) {
+    await seed(gw, 'r', Math.max(P.chains, 64));
+    await load.call('refreshPrepare', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'r', users: Math.max(P.chains, 64) }, chains: P.chains });
+  }
+  say(`  soak ${P.soakMs / 1000} s: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
+  const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
+  const [cc, refresh, login] = await Promise.all([
+    cannon(load, gw, P.soakMs, { overallRate: rates.cc, connections: 8 })(),
+    load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }),
+    load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }),
+  ]);
+  const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
+  results.scenarios.soak = { seconds: P.soakMs / 1000, fraction: SOAK_FRACTION, rates, gwCpuShare, cc, refresh, login };
+  for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
 });
 
 await scenario('memory', async () => {

@@ -50,5 +50,8 @@ export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<Loo
     }
     await Promise.all(inflight);
   }
-  return { completed, errors, firstError, wallSeconds: (performance.now() - t0) / 1000, latency: percentiles(lat.values()), extra };
+  const values = lat.values();
+  let over1s = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > 1000) over1s++;
+  return { completed, errors, firstError, wallSeconds: (performance.now() - t0) / 1000, latency: { ...percentiles(values), over1s }, extra };
 }
