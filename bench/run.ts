@@ -1,4 +1,5 @@
 // npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile]
+// npm run bench -- --only=soak --soak-from=bench/out/results-….json   (the soak alone, at the peaks of a saved run)
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
 //
@@ -437,8 +438,11 @@ await scenario('saml', async () => {
 const SOAK_FRACTION = 0.25;
 await scenario('soak', async () => {
   if (!gw) return;
+  // Peaks from this run, or (--soak-from=<results.json>, for a soak on its own) from a saved full run.
+  const from = argv.find((a) => a.startsWith('--soak-from='))?.slice(12);
+  const measured = from ? (JSON.parse(readFileSync(from, 'utf8')) as Results).measurements : results.measurements;
   const peak = (scenario: string, variant: string, fallback: number) => {
-    const m = median(results.measurements.filter((x) => x.scenario === scenario && x.variant === variant && x.sut === gw.name && typeof x.run === 'number').map((x) => x.rps));
+    const m = median(measured.filter((x) => x.scenario === scenario && x.variant === variant && x.sut === gw.name && typeof x.run === 'number').map((x) => x.rps));
     return Number.isFinite(m) ? m : fallback;
   };
   const rates = {
@@ -453,13 +457,14 @@ await scenario('soak', async () => {
   }
   say(`  soak ${P.soakMs / 1000} s: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
   const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
+  const wait = P.soakMs + 120_000; // the load generator answers when the soak is over
   const [cc, refresh, login] = await Promise.all([
-    cannon(load, gw, P.soakMs, { overallRate: rates.cc, connections: 8 })(),
-    load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }),
-    load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }),
+    load.call<LoopResult>('cannon', { url: `${gw.base}${gw.tokenPath}`, body: ccBody, headers: { authorization: ccAuth }, connections: 8, durationMs: P.soakMs, overallRate: rates.cc }, wait),
+    load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
+    load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
   ]);
   const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
-  results.scenarios.soak = { seconds: P.soakMs / 1000, fraction: SOAK_FRACTION, rates, gwCpuShare, cc, refresh, login };
+  results.scenarios.soak = { seconds: P.soakMs / 1000, fraction: SOAK_FRACTION, rates, peaksFrom: from ?? 'this run', gwCpuShare, cc, refresh, login };
   for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
 });
 
