@@ -197,8 +197,15 @@ async function settledRss(sut: Sut): Promise<{ rssMiB: number; hwmMiB: number; h
 const runs = (n = P.runs) => Array.from({ length: n }, (_, i) => i + 1);
 const ccAuth = basic(CC_CLIENT.clientId, CC_CLIENT.clientSecret);
 const ccBody = 'grant_type=client_credentials&scope=api';
-const cannon = (load: Child, sut: Sut, durationMs: number, extra: Record<string, unknown> = {}) => () =>
-  load.call<LoopResult>('cannon', { url: `${sut.base}${sut.tokenPath}`, body: ccBody, headers: { authorization: ccAuth }, connections: P.ccConn, durationMs, ...extra });
+const cannon = (load: Child, sut: Sut, durationMs: number, extra: Record<string, unknown> = {}, timeoutMs?: number) => () =>
+  load.call<LoopResult>('cannon', { url: `${sut.base}${sut.tokenPath}`, body: ccBody, headers: { authorization: ccAuth }, connections: P.ccConn, durationMs, ...extra }, timeoutMs);
+
+/** Users 'r*' logged in with offline_access: the load generator keeps their refresh-token chains. */
+async function prepareRefreshChains(sut: Sut) {
+  const users = Math.max(P.chains, 64);
+  await seed(sut, 'r', users);
+  await load.call('refreshPrepare', { base: sut.base, target: { client: WEB_CLIENT, prefix: 'r', users }, chains: P.chains });
+}
 
 type Variant = { sut: Sut; variant: string; load: (durationMs: number, rate?: number) => () => Promise<LoopResult>; counters?: boolean };
 
@@ -391,9 +398,8 @@ await scenario('flood', async () => {
 
 await scenario('refresh', async () => {
   if (!gw) return;
-  await seed(gw, 'r', Math.max(P.chains, 64));
   const s = Date.now();
-  await load.call('refreshPrepare', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'r', users: Math.max(P.chains, 64) }, chains: P.chains });
+  await prepareRefreshChains(gw);
   say(`  ${P.chains} refresh chains in ${Date.now() - s} ms`);
   const rf = (transport: string, concurrency: number) => (d: number, rate?: number) => () => load.call<LoopResult>('refresh', {
     base: transport === 'keepalive' ? gw.base : gw.tlsBase, transport, client: WEB_CLIENT, concurrency, durationMs: d, rate,
@@ -451,15 +457,12 @@ await scenario('soak', async () => {
     login: Math.max(1, Math.round(peak('login', 'password', 50) * SOAK_FRACTION)),
   };
   await seed(gw, 'u', P.users);
-  if (!want('refresh')) {
-    await seed(gw, 'r', Math.max(P.chains, 64));
-    await load.call('refreshPrepare', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'r', users: Math.max(P.chains, 64) }, chains: P.chains });
-  }
+  if (!want('refresh')) await prepareRefreshChains(gw);
   say(`  soak ${P.soakMs / 1000} s: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
   const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
   const wait = P.soakMs + 120_000; // the load generator answers when the soak is over
   const [cc, refresh, login] = await Promise.all([
-    load.call<LoopResult>('cannon', { url: `${gw.base}${gw.tokenPath}`, body: ccBody, headers: { authorization: ccAuth }, connections: 8, durationMs: P.soakMs, overallRate: rates.cc }, wait),
+    cannon(load, gw, P.soakMs, { overallRate: rates.cc, connections: 8 }, wait)(),
     load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
     load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
   ]);

@@ -102,15 +102,17 @@ function createPgDb(opts: DbOptions): Db {
       // 'error' and crash the process. The pending query fails too, so marking the client is enough here.
       const lost = (err: Error) => { broken = true; outage.observe(err); };
       client.on('error', lost);
+      let sealed = false; // oneRoundTrip: the COMMIT has been sent
+      const q: Queryable = {
+        async query<R>(text: string, params?: unknown[]) {
+          if (sealed) throw new Error('GW_ERR_TX_ONE_ROUND_TRIP: a statement after the COMMIT was sent');
+          const r = await client.query(prepared(text, params));
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+        },
+      };
       try {
-        if (opts.oneRoundTrip) return await oneRoundTrip(client, fn, prepared);
+        if (opts.oneRoundTrip) return await oneRoundTrip(client, () => fn(q), () => { sealed = true; });
         await client.query('BEGIN');
-        const q: Queryable = {
-          async query<R>(text: string, params?: unknown[]) {
-            const r = await client.query(prepared(text, params));
-            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-          },
-        };
         const out = await fn(q);
         await client.query('COMMIT');
         return out;
@@ -132,30 +134,20 @@ function createPgDb(opts: DbOptions): Db {
   };
 }
 
-type Prepared = (text: string, params?: unknown[]) => { text: string; values?: unknown[]; name?: string };
-
 /**
  * BEGIN, fn's statements and COMMIT in one write (the pool runs in pipeline mode, and the socket is corked
  * until all are queued): one round trip and one wake-up of the backend instead of three. If a statement
  * fails, the transaction is aborted on the server, the statements after it fail (25P02) and the COMMIT
  * answers ROLLBACK: nothing is written, and the first failure is what fn rejects with.
  */
-async function oneRoundTrip<T>(client: pg.PoolClient, fn: (q: Queryable) => Promise<T>, prepared: Prepared): Promise<T> {
+async function oneRoundTrip<T>(client: pg.PoolClient, run: () => Promise<T>, seal: () => void): Promise<T> {
   const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-  let sealed = false;
-  const q: Queryable = {
-    async query<R>(text: string, params?: unknown[]) {
-      if (sealed) throw new Error('GW_ERR_TX_ONE_ROUND_TRIP: a statement after the COMMIT was sent');
-      const r = await client.query(prepared(text, params));
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-    },
-  };
   stream?.cork?.();
   let begin: Promise<pg.QueryResult>; let out: Promise<T>; let commit: Promise<pg.QueryResult>;
   try {
     begin = client.query('BEGIN');
-    out = fn(q);
-    sealed = true;
+    out = run();
+    seal();
     commit = client.query('COMMIT');
   } finally {
     stream?.uncork?.();

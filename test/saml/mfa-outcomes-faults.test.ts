@@ -14,7 +14,7 @@ import { type Gateway } from '../helpers/gateway.ts';
 import { addUser } from '../helpers/oidc.ts';
 import { authorizeRequest, duoAnswer, duoCalls, openUrl, startDuo } from '../helpers/duo.ts';
 import {
-  AMR_TOTP, advance, alertText, auditRows, chooseFactor, choiceButtons, enrollTotp, freshTotp, isChoicePage, isLoginPage,
+  AMR_TOTP, advance, alertText, auditRows, chooseFactor, choiceButtons, enrollTotp, freshTotp, isChoicePage, isCodePage, isLoginPage,
   matchAll, mfaCount, submitCode, wrongCode,
 } from '../helpers/mfa.ts';
 import { createSdkDuoClient, type DuoClient } from '../../src/mfa/duo/duo-client.ts';
@@ -101,7 +101,7 @@ async function withTotp(g: Gateway, username: string) {
 async function samlToForm(username: string, factor: 'totp' | 'recovery'): Promise<SamlFlow> {
   const f = await samlLogin(gw, REQUIRED, username);
   // The factor choice, or (TOTP used last time) the TOTP form with "Use another method" under it.
-  if (!isChoicePage(f.page) && !/\/mfa\/totp"/.test(f.page)) throw new Error(`expected the factor choice or the TOTP form, got ${f.status} ${f.url.href}`);
+  if (!isChoicePage(f.page) && !isCodePage(f.page)) throw new Error(`expected the factor choice or the TOTP form, got ${f.status} ${f.url.href}`);
   await chooseFactor(asFlow(f), factor);
   if (!f.page.includes(`/mfa/${factor}"`)) throw new Error(`expected the ${factor} form, got ${f.status} ${f.url.href}`);
   return f;

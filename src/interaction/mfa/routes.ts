@@ -64,12 +64,12 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   /**
    * Starts a factor. A redirect factor (Duo) leaves for the vendor; a form factor gets a challenge and its
    * code form — served right here when `inPlace` (the page the browser asked for becomes the form), else
-   * behind a redirect to /mfa/<factor>.
+   * behind a redirect to /mfa/<factor>. `checked`: the factor choice found it usable a moment ago in this
+   * request (no second availability check).
    */
-  async function begin(c: InteractionContext, user: User, factor: MfaFactor, inPlace = false, knownUsable = false) {
+  async function begin(c: InteractionContext, user: User, factor: MfaFactor, o: { inPlace?: boolean; checked?: boolean } = {}) {
     const ctx = await factorContext(c, user);
-    // knownUsable: the factor choice checked it a moment ago in this request (no second read).
-    const avail = knownUsable ? { usable: true as const } : await factor.isAvailable(ctx);
+    const avail = o.checked ? { usable: true as const } : await factor.isAvailable(ctx);
     if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
     // A locked account starts no factor at all: no Duo push for someone who just failed at guessing codes.
     const verdict = await d.throttle.check(user.username, c.req.ip);
@@ -82,14 +82,14 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       return c.reply.code(303).header('cache-control', 'no-store').redirect(ch.url, 303);
     }
     await d.mfa.challenges.create({ interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: FORM_TTL });
-    if (inPlace) return sendCodeForm(c, factor.id, 0);
+    if (o.inPlace) return sendCodeForm(c, factor.id, 0);
     return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/${factor.id}`, 303);
   }
 
   /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
-  async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, knownUsable = false) {
+  async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, checked = false) {
     const ch = await d.mfa.challenges.current(c.uid, factor.id);
-    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, true, knownUsable);
+    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, { inPlace: true, checked });
   }
 
   /**
@@ -123,8 +123,10 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const usable = items.filter((i) => i.usable);
     if (!failed && !q.choose) {
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
-      const direct = usable.length === 1 && !enroll ? usable[0] : undefined;
-      if (direct) return FORM_FACTORS.has(direct.id) ? codeForm(c, user, d.mfa.byId(direct.id)!, true) : begin(c, user, d.mfa.byId(direct.id)!, false, true);
+      if (usable.length === 1 && !enroll) {
+        const only = d.mfa.byId(usable[0]!.id)!;
+        return FORM_FACTORS.has(only.id) ? codeForm(c, user, only, true) : begin(c, user, only, { checked: true });
+      }
     }
     if (usable.length === 0 && !enroll) {
       await d.audit.record({ type: 'mfa.choice', outcome: 'failure', userId: user.id, username: user.username, clientId: ctx.clientId, ip: ctx.ip, reason: 'no_usable_factor', detail: unavailable });

@@ -16,7 +16,6 @@ import { createSlo, type Slo } from './slo.ts';
 import { autoPostPage } from './views.ts';
 import type { SamlContext } from './context.ts';
 import { PATHS } from './constants.ts';
-import { OIDC_PREFIX } from '../oidc/provider.ts';
 import samlRoutes from './routes.ts';
 
 export function createSamlIdp(s: Services, issuer: string) {
@@ -48,7 +47,7 @@ export function createSamlIdp(s: Services, issuer: string) {
     watch(provider: Provider) {
       // Every other request passes straight through, without an async frame of its own (this layer sits
       // on the client-credentials path too).
-      const confirmPath = `${OIDC_PREFIX}/session/end/confirm`;
+      const confirmPath = provider.pathFor('end_session_confirm');
       provider.use((ctx, next) => (ctx.path === confirmPath ? afterLogout(ctx, next) : next()));
       const afterLogout = async (ctx: Parameters<Parameters<Provider['use']>[0]>[0], next: () => Promise<unknown>) => {
         await next();
