@@ -91,7 +91,7 @@ t.test('SP-initiated SSO for each signing/encryption variant over both bindings'
         t.match(authn.getAttribute('SessionIndex'), /^_[0-9a-f]{40}$/, 'SessionIndex');
         t.equal(authn.getElementsByTagNameNS(NS_A, 'AuthnContextClassRef')[0]!.textContent, ACR_PASSWORD, 'AuthnContextClassRef from the amr table');
         t.equal(doc.getElementsByTagNameNS(NS_P, 'StatusCode')[0]!.getAttribute('Value'), 'urn:oasis:names:tc:SAML:2.0:status:Success');
-        t.match(xml, /<saml:Attribute Name="urn:oid:2\.5\.4\.3" NameFormat="urn:oasis:names:tc:SAML:2\.0:attrname-format:uri" FriendlyName="cn">/, 'attribute name, format, friendly name');
+        t.match(xml, /<saml:Attribute FriendlyName="cn" Name="urn:oid:2\.5\.4\.3" NameFormat="urn:oasis:names:tc:SAML:2\.0:attrname-format:uri">/, 'attribute name, format, friendly name (in canonical order)');
         t.match(xml, /<saml:Attribute Name="groups" NameFormat="urn:oasis:names:tc:SAML:2\.0:attrname-format:basic">(<saml:AttributeValue xsi:type="xs:string">[a-z]+<\/saml:AttributeValue>){2}<\/saml:Attribute>/, 'groups: one value each');
         t.match(xml, 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'RSA-SHA256');
         t.notMatch(xml, 'xmldsig#sha1', 'no SHA-1 anywhere');

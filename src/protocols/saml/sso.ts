@@ -136,14 +136,15 @@ export function createSso(c: SamlContext) {
         const now = new Date();
         const cfg = c.s.config.saml;
         const responseId = newId();
+        const assertionId = newId();
         const xml = loginResponseXml({
-          responseId, assertionId: newId(), issuer: c.idpEntityId, audience: sp.entityId, destination: parked.acsUrl,
+          responseId, assertionId, issuer: c.idpEntityId, audience: sp.entityId, destination: parked.acsUrl,
           ...(parked.requestId ? { inResponseTo: parked.requestId } : {}),
           nameId: nameId.value, nameIdFormat: nameId.format, ...(nameId.spNameQualifier ? { spNameQualifier: nameId.spNameQualifier } : {}),
           sessionIndex, authnInstant: new Date(signIn.authTime * 1000), authnClass, attributes: releasedAttributes(sp, user), now,
           notBefore: new Date(now.getTime() - cfg.clockSkewSeconds * 1000), notOnOrAfter: new Date(now.getTime() + cfg.assertionTtlSeconds * 1000),
         });
-        const samlResponse = await signLoginResponse({ idpEntityId: c.idpEntityId, issuer: c.issuer, key, sp, acsUrl: parked.acsUrl, ...(parked.requestId ? { inResponseTo: parked.requestId } : {}), responseId, xml });
+        const samlResponse = await signLoginResponse({ idpEntityId: c.idpEntityId, issuer: c.issuer, key, sp, acsUrl: parked.acsUrl, ...(parked.requestId ? { inResponseTo: parked.requestId } : {}), responseId, assertionId, xml });
         c.s.metrics.issued.inc({ kind: 'saml_assertion' });
         await c.s.audit.record({ type: 'saml.sso', outcome: 'success', userId: user.id, username: user.username, clientId: sp.entityId, detail: { amr: signIn.amr, authnClass, idpInitiated: !parked.requestId } });
         return { kind: 'post', action: parked.acsUrl, spName: sp.name, fields: { SAMLResponse: samlResponse, ...(parked.relayState !== null ? { RelayState: parked.relayState } : {}) } };

@@ -1,13 +1,18 @@
-// The XML the IdP writes. Every interpolated value is escaped; element order follows saml-core (the
-// schema is strict about it: Issuer, Signature, Status / Subject, Conditions, AuthnStatement, attributes).
-// Signatures are inserted afterwards by outbound.ts (after the Issuer, as the schema requires).
+// The XML the IdP writes, in exclusive canonical form (canonical.ts: signature.ts digests it as it stands).
+// Element order follows saml-core (the schema is strict about it: Issuer, Signature, Status / Subject,
+// Conditions, AuthnStatement, attributes); signatures are inserted afterwards, right after the Issuer.
+// Namespaces sit where exclusive c14n renders them: `saml` on each top-level saml element of a protocol
+// message (the Issuer, the Assertion, a LogoutRequest's NameID), `xs`/`xsi` on the Assertion (listed as
+// InclusiveNamespaces by the signature, since `xs` appears only inside xsi:type values).
 import { ATTRNAME_FORMAT, BEARER, ENTITY_FORMAT, NS } from './constants.ts';
+import { el, text } from './canonical.ts';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-/** XML escape for text and attribute values; control characters (invalid in XML 1.0) are dropped. */
+/** XML escape for text and attribute values of XML that is not signed as written (metadata); control characters (invalid in XML 1.0) are dropped. */
 export const esc = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '').replace(/[&<>"']/g, (c) => ESC[c]!);
-const attr = (name: string, v: string | undefined) => (v === undefined ? '' : ` ${name}="${esc(v)}"`);
 const iso = (d: Date) => d.toISOString();
+const SAMLP = { samlp: NS.protocol };
+const SAML = { saml: NS.assertion };
 
 export interface ReleasedAttribute { name: string; friendlyName?: string; nameFormat: keyof typeof ATTRNAME_FORMAT; values: string[] }
 
@@ -17,26 +22,34 @@ export interface AssertionFields {
   attributes: ReleasedAttribute[]; now: Date; notBefore: Date; notOnOrAfter: Date;
 }
 
+/** The Issuer; `declare` when no ancestor declares the saml prefix (a protocol message's own Issuer). */
+const issuerEl = (issuer: string, declare: boolean) => el('saml:Issuer', { Format: ENTITY_FORMAT }, text(issuer), declare ? SAML : {});
+
 function attributeStatement(attrs: ReleasedAttribute[]): string {
   if (attrs.length === 0) return '';
-  return `<saml:AttributeStatement>${attrs.map((a) => `<saml:Attribute${attr('Name', a.name)}${attr('NameFormat', ATTRNAME_FORMAT[a.nameFormat])}${attr('FriendlyName', a.friendlyName)}>${
-    a.values.map((v) => `<saml:AttributeValue xsi:type="xs:string">${esc(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('')}</saml:AttributeStatement>`;
+  return el('saml:AttributeStatement', {}, attrs.map((a) => el('saml:Attribute', { Name: a.name, NameFormat: ATTRNAME_FORMAT[a.nameFormat], FriendlyName: a.friendlyName },
+    a.values.map((v) => el('saml:AttributeValue', { 'xsi:type': 'xs:string' }, text(v))).join(''))).join(''));
 }
 
 /** A successful Response with one bearer Assertion (saml-profiles §4.1.4.2). */
 export function loginResponseXml(f: AssertionFields): string {
-  const irt = attr('InResponseTo', f.inResponseTo);
-  return `<samlp:Response xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}"${attr('ID', f.responseId)} Version="2.0"${attr('IssueInstant', iso(f.now))}${attr('Destination', f.destination)}${irt}>`
-    + `<saml:Issuer Format="${ENTITY_FORMAT}">${esc(f.issuer)}</saml:Issuer>`
-    + `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>`
-    + `<saml:Assertion xmlns:xs="${NS.xs}" xmlns:xsi="${NS.xsi}"${attr('ID', f.assertionId)} Version="2.0"${attr('IssueInstant', iso(f.now))}>`
-    + `<saml:Issuer Format="${ENTITY_FORMAT}">${esc(f.issuer)}</saml:Issuer>`
-    + `<saml:Subject><saml:NameID${attr('Format', f.nameIdFormat)}${attr('SPNameQualifier', f.spNameQualifier)}>${esc(f.nameId)}</saml:NameID>`
-    + `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData${attr('NotOnOrAfter', iso(f.notOnOrAfter))}${attr('Recipient', f.destination)}${irt}/></saml:SubjectConfirmation></saml:Subject>`
-    + `<saml:Conditions${attr('NotBefore', iso(f.notBefore))}${attr('NotOnOrAfter', iso(f.notOnOrAfter))}><saml:AudienceRestriction><saml:Audience>${esc(f.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`
-    + `<saml:AuthnStatement${attr('AuthnInstant', iso(f.authnInstant))}${attr('SessionIndex', f.sessionIndex)}><saml:AuthnContext><saml:AuthnContextClassRef>${esc(f.authnClass)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
-    + attributeStatement(f.attributes)
-    + `</saml:Assertion></samlp:Response>`;
+  const assertion = el('saml:Assertion', { ID: f.assertionId, Version: '2.0', IssueInstant: iso(f.now) },
+    issuerEl(f.issuer, false)
+    + el('saml:Subject', {},
+      el('saml:NameID', { Format: f.nameIdFormat, SPNameQualifier: f.spNameQualifier }, text(f.nameId))
+      + el('saml:SubjectConfirmation', { Method: BEARER },
+        el('saml:SubjectConfirmationData', { NotOnOrAfter: iso(f.notOnOrAfter), Recipient: f.destination, InResponseTo: f.inResponseTo })))
+    + el('saml:Conditions', { NotBefore: iso(f.notBefore), NotOnOrAfter: iso(f.notOnOrAfter) },
+      el('saml:AudienceRestriction', {}, el('saml:Audience', {}, text(f.audience))))
+    + el('saml:AuthnStatement', { AuthnInstant: iso(f.authnInstant), SessionIndex: f.sessionIndex },
+      el('saml:AuthnContext', {}, el('saml:AuthnContextClassRef', {}, text(f.authnClass))))
+    + attributeStatement(f.attributes),
+    { ...SAML, xs: NS.xs, xsi: NS.xsi });
+  return el('samlp:Response', { ID: f.responseId, Version: '2.0', IssueInstant: iso(f.now), Destination: f.destination, InResponseTo: f.inResponseTo },
+    issuerEl(f.issuer, true)
+    + el('samlp:Status', {}, el('samlp:StatusCode', { Value: 'urn:oasis:names:tc:SAML:2.0:status:Success' }))
+    + assertion,
+    SAMLP);
 }
 
 export interface StatusFields {
@@ -47,17 +60,19 @@ export interface StatusFields {
 /** A Response or LogoutResponse carrying only a status (errors, logout results). */
 export function statusResponseXml(f: StatusFields): string {
   const [top, second] = f.status;
-  const code = second ? `<samlp:StatusCode Value="${esc(top)}"><samlp:StatusCode Value="${esc(second)}"/></samlp:StatusCode>` : `<samlp:StatusCode Value="${esc(top)}"/>`;
-  return `<samlp:${f.root} xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}"${attr('ID', f.id)} Version="2.0"${attr('IssueInstant', iso(f.now))}${attr('Destination', f.destination)}${attr('InResponseTo', f.inResponseTo)}>`
-    + `<saml:Issuer Format="${ENTITY_FORMAT}">${esc(f.issuer)}</saml:Issuer>`
-    + `<samlp:Status>${code}${f.message ? `<samlp:StatusMessage>${esc(f.message)}</samlp:StatusMessage>` : ''}</samlp:Status></samlp:${f.root}>`;
+  const code = el('samlp:StatusCode', { Value: top }, second ? el('samlp:StatusCode', { Value: second }) : '');
+  return el(`samlp:${f.root}`, { ID: f.id, Version: '2.0', IssueInstant: iso(f.now), Destination: f.destination, InResponseTo: f.inResponseTo },
+    issuerEl(f.issuer, true)
+    + el('samlp:Status', {}, code + (f.message ? el('samlp:StatusMessage', {}, text(f.message)) : '')),
+    SAMLP);
 }
 
 export interface LogoutRequestFields { id: string; issuer: string; destination: string; nameId: string; nameIdFormat: string; spEntityId: string; sessionIndex: string; now: Date; notOnOrAfter: Date }
 
 export function logoutRequestXml(f: LogoutRequestFields): string {
-  return `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}"${attr('ID', f.id)} Version="2.0"${attr('IssueInstant', iso(f.now))}${attr('Destination', f.destination)}${attr('NotOnOrAfter', iso(f.notOnOrAfter))}>`
-    + `<saml:Issuer Format="${ENTITY_FORMAT}">${esc(f.issuer)}</saml:Issuer>`
-    + `<saml:NameID${attr('Format', f.nameIdFormat)}${attr('SPNameQualifier', f.spEntityId)}>${esc(f.nameId)}</saml:NameID>`
-    + `<samlp:SessionIndex>${esc(f.sessionIndex)}</samlp:SessionIndex></samlp:LogoutRequest>`;
+  return el('samlp:LogoutRequest', { ID: f.id, Version: '2.0', IssueInstant: iso(f.now), Destination: f.destination, NotOnOrAfter: iso(f.notOnOrAfter) },
+    issuerEl(f.issuer, true)
+    + el('saml:NameID', { Format: f.nameIdFormat, SPNameQualifier: f.spEntityId }, text(f.nameId), SAML)
+    + el('samlp:SessionIndex', {}, text(f.sessionIndex)),
+    SAMLP);
 }
