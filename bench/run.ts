@@ -197,8 +197,10 @@ async function settledRss(sut: Sut): Promise<{ rssMiB: number; hwmMiB: number; h
 const runs = (n = P.runs) => Array.from({ length: n }, (_, i) => i + 1);
 const ccAuth = basic(CC_CLIENT.clientId, CC_CLIENT.clientSecret);
 const ccBody = 'grant_type=client_credentials&scope=api';
-const cannon = (load: Child, sut: Sut, durationMs: number, extra: Record<string, unknown> = {}, timeoutMs?: number) => () =>
-  load.call<LoopResult>('cannon', { url: `${sut.base}${sut.tokenPath}`, body: ccBody, headers: { authorization: ccAuth }, connections: P.ccConn, durationMs, ...extra }, timeoutMs);
+/** Keep-alive client-credentials load: an autocannon flood for the peak; at a given rate, the open-model driver. */
+const grants = (load: Child, sut: Sut, o: { randomClients?: number; timeoutMs?: number } = {}) => (durationMs: number, rate?: number) => rate
+  ? () => load.call<LoopResult>('grants', { base: sut.base, path: sut.tokenPath, durationMs, rate, concurrency: P.ccConn, authorization: ccAuth, randomClients: o.randomClients }, o.timeoutMs)
+  : () => load.call<LoopResult>('cannon', { url: `${sut.base}${sut.tokenPath}`, body: ccBody, ...(o.randomClients ? { randomClients: o.randomClients } : { headers: { authorization: ccAuth } }), connections: P.ccConn, durationMs }, o.timeoutMs);
 
 /** Users 'r*' logged in with offline_access: the load generator keeps their refresh-token chains. */
 async function prepareRefreshChains(sut: Sut) {
@@ -215,7 +217,8 @@ async function interleaved(scenario: string, variants: Variant[], o: { latency?:
   for (const r of runs(o.runs)) for (const v of variants) record(await measure(ctx, v.sut, scenario, v.variant, r, v.load(P.runMs), { counters: v.counters }));
   if (o.latency === false || quick) return; // quick mode is a smoke run: no open-model latency runs
   for (const v of variants) {
-    const peak = median(results.measurements.filter((m) => m.scenario === scenario && m.variant === v.variant && typeof m.run === 'number').map((m) => m.rps));
+    // This SUT's own peak: the variants of a scenario can share a variant name (cc: 'keepalive' on every SUT).
+    const peak = median(results.measurements.filter((m) => m.scenario === scenario && m.variant === v.variant && m.sut === v.sut.name && typeof m.run === 'number').map((m) => m.rps));
     const rate = Math.max(1, Math.round(peak * LATENCY_FRACTION));
     const m = record(await measure(ctx, v.sut, scenario, v.variant, 'latency', v.load(P.latencyMs, rate), { counters: v.counters }));
     m.extra.offeredRate = rate;
@@ -298,13 +301,13 @@ if (defaults) { await defaults.child.stop(); children.splice(children.indexOf(de
 // ---------------------------------------------------------------------------------------------- scenarios
 await scenario('cc', async () => {
   const vs: Variant[] = [];
-  if (bare) vs.push({ sut: bare, variant: 'keepalive', load: (d, rate) => cannon(load, bare, d, { overallRate: rate }) });
-  if (gw) vs.push({ sut: gw, variant: 'keepalive', load: (d, rate) => cannon(load, gw, d, { overallRate: rate }), counters: true });
-  if (lite) vs.push({ sut: lite, variant: 'keepalive', load: (d, rate) => cannon(load, lite, d, { overallRate: rate }) });
-  if (warnlog) vs.push({ sut: warnlog, variant: 'keepalive', load: (d, rate) => cannon(load, warnlog, d, { overallRate: rate }) });
-  if (bareFastify) vs.push({ sut: bareFastify, variant: 'keepalive', load: (d, rate) => cannon(load, bareFastify, d, { overallRate: rate }) });
+  if (bare) vs.push({ sut: bare, variant: 'keepalive', load: grants(load, bare) });
+  if (gw) vs.push({ sut: gw, variant: 'keepalive', load: grants(load, gw), counters: true });
+  if (lite) vs.push({ sut: lite, variant: 'keepalive', load: grants(load, lite) });
+  if (warnlog) vs.push({ sut: warnlog, variant: 'keepalive', load: grants(load, warnlog) });
+  if (bareFastify) vs.push({ sut: bareFastify, variant: 'keepalive', load: grants(load, bareFastify) });
   await interleaved('cc', vs);
-  if (gw) await profiled(gw, 'cc-keepalive', cannon(load, gw, P.runMs));
+  if (gw) await profiled(gw, 'cc-keepalive', grants(load, gw)(P.runMs));
 });
 
 await scenario('tls', async () => {
@@ -462,7 +465,7 @@ await scenario('soak', async () => {
   const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
   const wait = P.soakMs + 120_000; // the load generator answers when the soak is over
   const [cc, refresh, login] = await Promise.all([
-    cannon(load, gw, P.soakMs, { overallRate: rates.cc, connections: 8 }, wait)(),
+    grants(load, gw, { timeoutMs: wait })(P.soakMs, rates.cc)(),
     load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
     load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
   ]);
@@ -516,10 +519,8 @@ await scenario('many', async () => {
     base: many.base, path: many.tokenPath, n: P.coldClients, of: P.manyClients, concurrency: P.ccConn,
   })));
   const warm = await settledRss(many);
-  const rnd = (d: number, rate?: number) => () => load2.call<LoopResult>('cannon', {
-    url: `${many.base}${many.tokenPath}`, body: ccBody, connections: P.ccConn, durationMs: d, overallRate: rate, randomClients: P.manyClients,
-  });
-  const single = (d: number, rate?: number) => cannon(load2, many, d, { overallRate: rate });
+  const rnd = grants(load2, many, { randomClients: P.manyClients });
+  const single = grants(load2, many);
   await interleaved('many', [
     { sut: many, variant: 'random-client', load: rnd },
     { sut: many, variant: 'one-client', load: single },

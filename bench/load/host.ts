@@ -69,6 +69,18 @@ serveRpc({
     return runLoop(p, () => clientCredentials(h, p.path, auth));
   },
 
+  /**
+   * Client-credentials grants over keep-alive connections at a fixed arrival rate: the open model, latency
+   * from each request's scheduled start. (autocannon's own rate limit is not one: each connection sends its
+   * quota for the second back to back and then waits for the next second, and its coordinated-omission
+   * correction assumes one request per millisecond per connection; both inflate the tail it reports.)
+   */
+  grants(p: { base: string; path: string; durationMs: number; rate: number; concurrency: number; authorization?: string; randomClients?: number }) {
+    const h = http(p.base);
+    const auths = p.randomClients ? Array.from({ length: p.randomClients }, (_, i) => basic(manyClientId(i), manyClientSecret(i))) : [];
+    return runLoop(p, () => clientCredentials(h, p.path, auths.length ? auths[Math.floor(Math.random() * auths.length)]! : p.authorization!));
+  },
+
   /** `n` of the `of` many clients, each once, in random order: the cost of a client's first use. */
   coldClients(p: { base: string; path: string; n: number; of: number; concurrency: number }) {
     const h = http(p.base);
