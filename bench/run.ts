@@ -18,7 +18,7 @@ import { BENCH, ROOT, spawnChild, type Child } from './lib/proc.ts';
 import { affinity, cpuSeconds, cpuTimes, loadAverage, memory, pin } from './lib/cpu.ts';
 import { BenchPg } from './lib/pg.ts';
 import { makeCert } from './lib/certs.ts';
-import { measure, type Measurement, type MeasureContext, type Sut } from './lib/measure.ts';
+import { measure, pgPids, type Measurement, type MeasureContext, type Sut } from './lib/measure.ts';
 import { summarize, median } from './lib/stats.ts';
 import { basic, CC_CLIENT, gatewayConfig, MFA_CLIENT, PASSWORD, SAML_SP, SAML_SP_ASSERTION, WEB_CLIENT } from './lib/fixtures.ts';
 import { renderReport, type Results } from './lib/report.ts';
@@ -465,14 +465,20 @@ await scenario('soak', async () => {
   await seed(gw, 'u', P.users);
   if (!want('refresh')) await prepareRefreshChains(gw);
   say(`  soak ${P.soakMs / 1000} s: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
+  // Its PostgreSQL backends on its core, including connections the pool opens during the soak.
+  await pgPids(ctx, gw);
+  const pinning = setInterval(() => void pgPids(ctx, gw).catch(() => {}), 2000);
   const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
   const core0 = cpuTimes()[SUT_CPU];
   const wait = P.soakMs + 120_000; // the load generator answers when the soak is over
-  const [cc, refresh, login] = await Promise.all([
-    grants(load, gw, { timeoutMs: wait })(P.soakMs, rates.cc)(),
-    load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
-    load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
-  ]);
+  let cc: LoopResult, refresh: LoopResult, login: LoopResult;
+  try {
+    [cc, refresh, login] = await Promise.all([
+      grants(load, gw, { timeoutMs: wait })(P.soakMs, rates.cc)(),
+      load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
+      load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
+    ]);
+  } finally { clearInterval(pinning); }
   const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
   const core1 = cpuTimes()[SUT_CPU];
   // The whole core: the gateway, its PostgreSQL backends, and anything else that ran there.

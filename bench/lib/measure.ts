@@ -28,7 +28,8 @@ export interface MeasureContext { pg?: BenchPg; pinPg: boolean; cpu: number }
 
 const pinned = new Set<number>();
 
-async function pgPids(ctx: MeasureContext, sut: Sut): Promise<number[]> {
+/** The SUT's PostgreSQL backends, pinned to the SUT's CPU as they appear (also called on a timer by long runs). */
+export async function pgPids(ctx: MeasureContext, sut: Sut): Promise<number[]> {
   if (!ctx.pg || sut.db !== 'pg' || !sut.app) return [];
   const pids = await ctx.pg.backends(sut.app);
   if (ctx.pinPg) for (const p of pids) if (!pinned.has(p)) { pin(p, ctx.cpu); pinned.add(p); }
