@@ -441,13 +441,13 @@ await scenario('saml', async () => {
 });
 
 // The soak: every kind of traffic at once, open model, for 10 minutes in a full run: does any request take
-// over a second? Each workload gets SOAK_CPU_SHARE of the core at its peak efficiency (its median peak per
-// SUT CPU-second × the share): 60 % of the core at flood efficiency, about three-quarters in practice, since
-// a request costs more CPU when requests do not arrive back to back. (Until 2026-12-05 each got 25 % of its
-// peak wall rate; with the client-credentials load open-model too, that was the whole core: the queue grew
-// and refresh and logins waited seconds.) Logins are whole flows (5 requests and a token call): under 1 s
-// each, every request in them was too.
-const SOAK_CPU_SHARE = 0.2;
+// over a second, with the gateway's core (gateway + its PostgreSQL backends) SOAK_CORE_BUSY busy? Each
+// workload gets an equal share of the core at its peak efficiency (its median peak per SUT CPU-second), and a
+// short trial scales the three rates together until the core is that busy: a request costs more CPU when
+// requests do not arrive back to back, so the peak rates alone overshoot (25 % of each peak, open model, was
+// the whole core and queued refresh and logins for seconds). Logins are whole flows (5 requests and a token
+// call): under 1 s each, every request in them was too.
+const SOAK_CORE_BUSY = 0.7;
 await scenario('soak', async () => {
   if (!gw) return;
   // Peaks from this run, or (--soak-from=<results.json>, for a soak on its own) from a saved full run.
@@ -457,34 +457,40 @@ await scenario('soak', async () => {
     const m = median(measured.filter((x) => x.scenario === scenario && x.variant === variant && x.sut === gw.name && typeof x.run === 'number').map((x) => x.perCpuS));
     return Number.isFinite(m) ? m : fallback;
   };
-  const rates = {
-    cc: Math.max(1, Math.round(peak('cc', 'keepalive', 3000) * SOAK_CPU_SHARE)),
-    refresh: Math.max(1, Math.round(peak('refresh', 'keepalive', 600) * SOAK_CPU_SHARE)),
-    login: Math.max(1, Math.round(peak('login', 'password', 50) * SOAK_CPU_SHARE)),
-  };
+  const peaks = { cc: peak('cc', 'keepalive', 3000), refresh: peak('refresh', 'keepalive', 600), login: peak('login', 'password', 50) };
+  const ratesAt = (share: number) => ({
+    cc: Math.max(1, Math.round(peaks.cc * share)), refresh: Math.max(1, Math.round(peaks.refresh * share)), login: Math.max(1, Math.round(peaks.login * share)),
+  });
   await seed(gw, 'u', P.users);
   if (!want('refresh')) await prepareRefreshChains(gw);
-  say(`  soak ${P.soakMs / 1000} s: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
   // Its PostgreSQL backends on its core, including connections the pool opens during the soak.
   await pgPids(ctx, gw);
   const pinning = setInterval(() => void pgPids(ctx, gw).catch(() => {}), 2000);
-  const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
-  const core0 = cpuTimes()[SUT_CPU];
-  const wait = P.soakMs + 120_000; // the load generator answers when the soak is over
-  let cc: LoopResult, refresh: LoopResult, login: LoopResult;
-  try {
-    [cc, refresh, login] = await Promise.all([
-      grants(load, gw, { timeoutMs: wait })(P.soakMs, rates.cc)(),
-      load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: P.soakMs, rate: rates.refresh }, wait),
-      load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: P.soakMs, rate: rates.login }, wait),
-    ]);
-  } finally { clearInterval(pinning); }
-  const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
-  const core1 = cpuTimes()[SUT_CPU];
+  const wait = (ms: number) => ms + 120_000; // the load generator answers when the run is over
+  const mix = (ms: number, rates: Record<'cc' | 'refresh' | 'login', number>) => Promise.all([
+    grants(load, gw, { timeoutMs: wait(ms) })(ms, rates.cc)(),
+    load.call<LoopResult>('refresh', { base: gw.base, transport: 'keepalive', client: WEB_CLIENT, concurrency: P.refreshConc, durationMs: ms, rate: rates.refresh }, wait(ms)),
+    load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: ms, rate: rates.login }, wait(ms)),
+  ]);
   // The whole core: the gateway, its PostgreSQL backends, and anything else that ran there.
-  const coreBusyShare = core0 && core1 ? (core1.busy - core0.busy) / (core1.total - core0.total) : NaN;
-  results.scenarios.soak = { seconds: P.soakMs / 1000, cpuShare: SOAK_CPU_SHARE, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
-  for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
+  const coreBusy = async (fn: () => Promise<unknown>) => {
+    const a = cpuTimes()[SUT_CPU]; await fn(); const b = cpuTimes()[SUT_CPU];
+    return a && b ? (b.busy - a.busy) / (b.total - a.total) : NaN;
+  };
+  try {
+    const trialShare = SOAK_CORE_BUSY / 3 / 1.5;
+    const trialBusy = await coreBusy(() => mix(quick ? 3000 : 20_000, ratesAt(trialShare)));
+    const share = trialShare * Math.min(2, Math.max(0.5, Number.isFinite(trialBusy) ? SOAK_CORE_BUSY / trialBusy : 1));
+    const rates = ratesAt(share);
+    say(`  soak trial at ${(trialShare * 100).toFixed(1)} % of each peak: core ${(trialBusy * 100).toFixed(0)} % busy; soak ${P.soakMs / 1000} s at ${(share * 100).toFixed(1)} %: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
+    const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
+    let out: LoopResult[] = [];
+    const coreBusyShare = await coreBusy(async () => { out = await mix(P.soakMs, rates); });
+    const [cc, refresh, login] = out as [LoopResult, LoopResult, LoopResult];
+    const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
+    results.scenarios.soak = { seconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trialBusy, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
+    for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
+  } finally { clearInterval(pinning); }
 });
 
 await scenario('memory', async () => {
