@@ -488,7 +488,8 @@ await scenario('soak', async () => {
     const coreBusyShare = await coreBusy(async () => { out = await mix(P.soakMs, rates); });
     const [cc, refresh, login] = out as [LoopResult, LoopResult, LoopResult];
     const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
-    results.scenarios.soak = { seconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trialBusy, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
+    // soakSeconds: scenario() overwrites `seconds` with the whole scenario's time (set-up and trial included).
+    results.scenarios.soak = { soakSeconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trialBusy, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
     for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
   } finally { clearInterval(pinning); }
 });
