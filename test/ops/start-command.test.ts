@@ -19,7 +19,7 @@ t.test('Dockerfile, package.json and tests agree on the start command', async (t
 });
 
 t.test('the start command boots on the embedded database, prints the next steps, stops cleanly on SIGTERM', async (t) => {
-  const p = await startProcess(t);
+  const p = await startProcess(t, { LOG_LEVEL: 'info' });
   t.match(p.stdout(), /Issuer: {5}http:\/\/localhost:\d+/);
   t.match(p.stdout(), /npx gatehouse user add/, 'tells the newcomer what to do next');
   // Every URL the banner prints answers (the issuer is localhost; the process listens on 127.0.0.1).
@@ -31,6 +31,13 @@ t.test('the start command boots on the embedded database, prints the next steps,
   t.equal(disco.issuer, `http://localhost:${p.port}`);
   p.child.kill('SIGTERM');
   t.equal(await p.exited, 0, `exit 0 after SIGTERM ${p.stdout().slice(-800)} ${p.stderr().slice(-500)}`);
+  if (!p.child.stdout!.readableEnded) await new Promise((r) => p.child.stdout!.once('end', r));
+  // The logs are JSON lines on stdout (written synchronously, src/platform/logger.ts): a request line for
+  // each request above, and the shutdown's last line.
+  const lines = p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; req?: { url?: string } });
+  const readyz = lines.filter((l) => l.msg === 'request' && l.req?.url === '/readyz').length;
+  t.equal(readyz, printed.includes('/readyz') ? 2 : 1, 'one request line per /readyz request');
+  t.ok(lines.some((l) => l.msg === 'stopped'), 'the last line before exit is out');
 });
 
 t.test('a broken configuration stops the start with every problem and exit 2', async (t) => {
