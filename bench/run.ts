@@ -473,20 +473,18 @@ await scenario('soak', async () => {
     load.call<LoopResult>('logins', { base: gw.base, target: { client: WEB_CLIENT, prefix: 'u', users: P.users }, concurrency: P.loginConc, durationMs: ms, rate: rates.login }, wait(ms)),
   ]);
   // The whole core: the gateway, its PostgreSQL backends, and anything else that ran there.
-  const coreBusy = async (fn: () => Promise<unknown>) => {
-    const a = cpuTimes()[SUT_CPU]; await fn(); const b = cpuTimes()[SUT_CPU];
-    return a && b ? (b.busy - a.busy) / (b.total - a.total) : NaN;
+  const coreBusy = async <T>(fn: () => Promise<T>): Promise<{ value: T; busy: number }> => {
+    const a = cpuTimes()[SUT_CPU]; const value = await fn(); const b = cpuTimes()[SUT_CPU];
+    return { value, busy: a && b ? (b.busy - a.busy) / (b.total - a.total) : NaN };
   };
   try {
     const trialShare = SOAK_CORE_BUSY / 3 / 1.5;
-    const trialBusy = await coreBusy(() => mix(quick ? 3000 : 20_000, ratesAt(trialShare)));
+    const trialBusy = (await coreBusy(() => mix(quick ? 3000 : 20_000, ratesAt(trialShare)))).busy;
     const share = trialShare * Math.min(2, Math.max(0.5, Number.isFinite(trialBusy) ? SOAK_CORE_BUSY / trialBusy : 1));
     const rates = ratesAt(share);
     say(`  soak trial at ${(trialShare * 100).toFixed(1)} % of each peak: core ${(trialBusy * 100).toFixed(0)} % busy; soak ${P.soakMs / 1000} s at ${(share * 100).toFixed(1)} %: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
     const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
-    let out: LoopResult[] = [];
-    const coreBusyShare = await coreBusy(async () => { out = await mix(P.soakMs, rates); });
-    const [cc, refresh, login] = out as [LoopResult, LoopResult, LoopResult];
+    const { value: [cc, refresh, login], busy: coreBusyShare } = await coreBusy(() => mix(P.soakMs, rates));
     const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
     // soakSeconds: scenario() overwrites `seconds` with the whole scenario's time (set-up and trial included).
     results.scenarios.soak = { soakSeconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trialBusy, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };

@@ -26,7 +26,8 @@ const ATTR: Record<string, string> = { '&': '&amp;', '<': '&lt;', '"': '&quot;',
 
 /** Character data, escaped as the canonical form writes it. */
 export const text = (s: string) => s.replace(INVALID, '').replace(/[&<>\r]/g, (c) => TEXT[c]!);
-const attrValue = (s: string) => s.replace(INVALID, '').replace(/[&<"\t\n\r]/g, (c) => ATTR[c]!);
+/** An attribute value, escaped as the canonical form writes it (also valid anywhere else an attribute is written). */
+export const attrValue = (s: string) => s.replace(INVALID, '').replace(/[&<"\t\n\r]/g, (c) => ATTR[c]!);
 
 export type Attrs = Record<string, string | undefined>;
 

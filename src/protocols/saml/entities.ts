@@ -13,8 +13,9 @@ import type { IdpKey } from './idp-keys.ts';
 import type { SamlSp } from './sp-registry.ts';
 
 // samlify derives the signing certificate's public key (an X.509 parse and a PEM export) for every
-// signature it makes, to set xml-crypto's publicCert, which signing never reads: ≈ 4 % of a signed-in
-// SAML round trip with two signatures. It is a pure function of the certificate text, and the
+// signature it makes, to set xml-crypto's publicCert, which signing never reads (≈ 4 % of a signed-in
+// round trip with two signatures, when samlify still signed every Response; it now signs only Responses
+// with an encrypted assertion and the metadata). It is a pure function of the certificate text, and the
 // certificates are few (the IdP's and the SPs'), so it is memoized here, bounded.
 // https://github.com/tngan/samlify/blob/master/src/libsaml.ts (constructSAMLSignature: sig.publicCert = getKeyInfo(…).getKey())
 const publicKeyPemOf = Utility.getPublicKeyPemFromCertificate;

@@ -7,7 +7,7 @@ import { SamlLib } from 'samlify';
 import { ALG, BINDING, NAMEID_FORMAT, NS, PATHS } from './constants.ts';
 import type { IdpKeySet } from './idp-keys.ts';
 import { newId } from './outbound.ts';
-import { esc } from './templates.ts';
+import { attrValue } from './canonical.ts';
 
 export interface MetadataOptions { entityId: string; issuer: string; keys: IdpKeySet; validSeconds: number; sign: boolean; now?: Date }
 
@@ -15,8 +15,8 @@ export function idpMetadataXml(o: MetadataOptions): string {
   const now = o.now ?? new Date();
   const validUntil = new Date(now.getTime() + o.validSeconds * 1000).toISOString();
   const endpoint = (el: string, path: string) => (['redirect', 'post'] as const)
-    .map((b) => `<md:${el} Binding="${BINDING[b]}" Location="${esc(`${o.issuer}${path}`)}"/>`).join('');
-  const xml = `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" ID="${newId()}" entityID="${esc(o.entityId)}" validUntil="${validUntil}">`
+    .map((b) => `<md:${el} Binding="${BINDING[b]}" Location="${attrValue(`${o.issuer}${path}`)}"/>`).join('');
+  const xml = `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}" ID="${newId()}" entityID="${attrValue(o.entityId)}" validUntil="${validUntil}">`
     + `<md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="${NS.protocol}">`
     + o.keys.published.map((c) => `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`).join('')
     + endpoint('SingleLogoutService', PATHS.slo)

@@ -7,9 +7,6 @@
 import { ATTRNAME_FORMAT, BEARER, ENTITY_FORMAT, NS } from './constants.ts';
 import { el, text } from './canonical.ts';
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-/** XML escape for text and attribute values of XML that is not signed as written (metadata); control characters (invalid in XML 1.0) are dropped. */
-export const esc = (s: string) => s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '').replace(/[&<>"']/g, (c) => ESC[c]!);
 const iso = (d: Date) => d.toISOString();
 const SAMLP = { samlp: NS.protocol };
 const SAML = { saml: NS.assertion };
