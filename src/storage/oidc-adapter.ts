@@ -2,7 +2,7 @@
 // Contract: panva/node-oidc-provider example/my_adapter.js (tested in test/storage/adapter-contract.ts).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
-import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, deferConsume as bindConsume } from './unit-of-work.ts';
+import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
 
 type Row = { payload: AdapterPayload; consumed: string | null };
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
@@ -37,10 +37,18 @@ const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
 /**
  * A token and its Grant in one statement: oidc-provider looks the Grant up right after the token (code and
  * refresh grants, userinfo, introspection), so inside a unit of work the second lookup costs no round trip.
+ * With `account` (the protocol layer's scalar subquery over the token's accountId, as text), the account
+ * oidc-provider's findAccount reads next comes along too (users/users.ts ACCOUNT_JSON).
  */
-const FIND_WITH_GRANT = `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload
-  FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())
+const findWithGrant = (account?: AccountJson) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''}
+  FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())${
+  account ? `\n  LEFT JOIN LATERAL ${account("t.payload->>'accountId'")} a ON true` : ''}
   WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
+/**
+ * Given an SQL text expression holding an account id, a subquery giving at most one row whose `account`
+ * column is that account as one jsonb value.
+ */
+export type AccountJson = (accountIdText: string) => string;
 const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
 const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
@@ -74,7 +82,8 @@ function snapshotOf(model: string): Map<string, (Row & { id: string }) | null> |
 const copyOf = (row: Row & { id: string }): Row & { id: string } => ({ ...row, payload: structuredClone(row.payload) });
 
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
-export function createOidcAdapter(db: Db) {
+export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) {
+  const FIND_WITH_GRANT = findWithGrant(opts.account);
   return class PgAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) { this.model = model; }
@@ -123,22 +132,22 @@ export function createOidcAdapter(db: Db) {
       const q = this.queued(id);
       if (q !== undefined) return q ?? undefined;
       const u = currentUnit();
-      if (u && this.model === 'Grant' && u.prefetched.has(id)) {
-        const p = u.prefetched.get(id);
-        u.prefetched.delete(id); // read once: a later lookup in the same request goes to the database
-        return (p ?? undefined) as AdapterPayload | undefined;
+      if (u && this.model === 'Grant') {
+        const p = takePrefetched<AdapterPayload>('Grant', id);
+        if (p !== undefined) return p ?? undefined;
       }
       const snap = snapshotOf(this.model);
       const key = rowKey(this.model, id);
       if (snap?.has(key)) { const hit = snap.get(key); return hit ? toPayload(copyOf(hit)) : undefined; }
       let row: Row | undefined;
       if (u && WITH_GRANT.has(this.model)) {
-        const withGrant = (await db.query<Row & { grant_payload: AdapterPayload | null }>(FIND_WITH_GRANT, [this.model, id])).rows[0];
+        const withGrant = (await db.query<Row & { grant_payload: AdapterPayload | null; account?: Record<string, unknown> | null }>(FIND_WITH_GRANT, [this.model, id])).rows[0];
         row = withGrant;
-        const grantId = withGrant?.payload.grantId;
+        const { grantId, accountId } = withGrant?.payload ?? {};
         if (withGrant && typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) {
-          u.prefetched.set(grantId, withGrant.grant_payload);
+          u.prefetched.set(rowKey('Grant', grantId), withGrant.grant_payload);
         }
+        if (withGrant && opts.account && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withGrant.account ?? null);
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }

@@ -32,7 +32,10 @@ export interface Unit {
   consumes: Array<{ model: string; id: string; text?: string; params?: unknown[] }>;
   /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
   closed: boolean;
-  /** Grant rows read along with a token of theirs (oidc-adapter.ts find): the Grant lookup that follows needs no statement. */
+  /**
+   * Rows read along with a token (oidc-adapter.ts find), keyed by rowKey(model, id): the token's Grant and,
+   * where configured, its account ('Account'). The lookups oidc-provider makes next need no statement.
+   */
   prefetched: Map<string, Record<string, unknown> | null>;
 }
 
@@ -50,6 +53,20 @@ export function currentUnit(): Unit | undefined {
 
 export function newUnit(opts: { deferConsume?: boolean } = {}): Unit {
   return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false, prefetched: new Map() };
+}
+
+/**
+ * A row prefetched in this request (see Unit.prefetched): its value (null: known not to exist), or undefined
+ * when nothing was prefetched. Read once: a later lookup in the same request goes to the database.
+ */
+export function takePrefetched<T = Record<string, unknown>>(model: string, id: string): T | null | undefined {
+  const u = currentUnit();
+  if (!u) return undefined;
+  const key = rowKey(model, id);
+  if (!u.prefetched.has(key)) return undefined;
+  const v = u.prefetched.get(key) as T | null;
+  u.prefetched.delete(key);
+  return v;
 }
 
 /** Runs fn (and everything it starts) inside the unit. */

@@ -1,7 +1,7 @@
 // The users table: identity (stable `sub`), profile claims and credentials.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
-import { deferWrite } from '../storage/unit-of-work.ts';
+import { deferWrite, takePrefetched } from '../storage/unit-of-work.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -14,18 +14,38 @@ export interface NewUser { username: string; name?: string; email?: string; emai
 const COLS = `id, username, name, email, email_verified AS "emailVerified", groups, duo_alias AS "duoAlias",
   password_hash AS "passwordHash", password_changed_at AS "passwordChangedAt", disabled, preferred_factor AS "preferredFactor"`;
 
+/** What oidc-provider's findAccount needs of a user: the claims, and whether the account is disabled. */
+export type AccountRow = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emailVerified' | 'groups' | 'disabled'>;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The account as a one-row subquery (column `account`, one jsonb value), for an SQL text expression holding
+ * its id: no row when there is no such user or the text is not a UUID (the guard keeps the cast from
+ * failing). storage/oidc-adapter.ts joins it to a token it reads, so the refresh and code grants and
+ * userinfo need no users statement of their own.
+ */
+export const ACCOUNT_JSON = (idText: string) => `(SELECT jsonb_build_object('id', id, 'username', username, 'name', name, 'email', email,
+  'emailVerified', email_verified, 'groups', groups, 'disabled', disabled) AS account FROM users
+  WHERE id = CASE WHEN ${idText} ~* '${UUID_RE.source}' THEN (${idText})::uuid END)`;
+
 export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
 export function createUsers(db: Db) {
+  async function findById(id: string): Promise<User | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
+    return (await db.query<User>(`SELECT ${COLS} FROM users WHERE id = $1`, [id])).rows[0];
+  }
   return {
     async findByUsername(username: string): Promise<User | undefined> {
       if (!USERNAME_RE.test(username)) return undefined;
       return (await db.query<User>(`SELECT ${COLS} FROM users WHERE lower(username) = lower($1)`, [username])).rows[0];
     },
-    async findById(id: string): Promise<User | undefined> {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      return (await db.query<User>(`SELECT ${COLS} FROM users WHERE id = $1`, [id])).rows[0];
+    /** The account behind a token: prefetched with the token in this request if it was (ACCOUNT_JSON), else read. */
+    async findAccount(id: string): Promise<AccountRow | undefined> {
+      const pre = takePrefetched<AccountRow>('Account', id);
+      return pre !== undefined ? pre ?? undefined : findById(id);
     },
+    findById,
     async add(u: NewUser, passwordHash: string): Promise<User> {
       if (!USERNAME_RE.test(u.username)) throw new Error('username may use letters, digits and . _ @ + - (1–128 characters)');
       const r = await db.query<User>(

@@ -60,6 +60,10 @@ t.test('a refresh with rotation is one durable commit', async (t) => {
   t.ok(next.access_token && next.refresh_token && next.refresh_token !== tokens.refresh_token, 'rotated');
   t.comment(`refresh: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
   t.equal(tr.commits, 1, 'consume + new refresh token + access token in one commit');
+  t.equal(tr.reads, 1, 'one read: the refresh token with its Grant and its account');
+  reset(tr);
+  await client.fetchUserInfo(rp, next.access_token, client.skipSubjectCheck);
+  t.equal(tr.reads, 1, 'userinfo: one read, the access token with its Grant and its account');
   reset(tr);
   const replay = await client.refreshTokenGrant(rp, tokens.refresh_token!).then(() => 'accepted', (e: { error?: string }) => e.error);
   t.equal(replay, 'invalid_grant', 'the spent refresh token is refused');

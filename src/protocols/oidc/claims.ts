@@ -13,7 +13,7 @@ export const CLAIMS = {
 
 export function createFindAccount(users: Users): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    const u = await users.findById(sub);
+    const u = await users.findAccount(sub);
     // A disabled user can no longer refresh tokens or read userinfo.
     if (!u || u.disabled) return undefined;
     return {
