@@ -25,6 +25,7 @@ import { renderReport, type Results } from './lib/report.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { pgliteTemplate, unpackInto } from './lib/pglite.ts';
 import { statementCosts } from './lib/pg-statements.ts';
+import { flushCosts } from './lib/flush-costs.ts';
 import type { LoopResult } from './load/runner.ts';
 
 const argv = process.argv.slice(2);
@@ -286,6 +287,10 @@ await scenario('micro', async () => {
     const costs = await statementCosts(await pg.schemaUrl('bench_statements'), SUT_CPU, quick ? 500 : 3000);
     results.scenarios.pgStatements = costs;
     for (const [k, v] of Object.entries(costs)) say(`  adapter ${k}: PostgreSQL ${v.pgUsPerOp.toFixed(0)} µs, client ${v.clientUsPerOp.toFixed(0)} µs CPU per statement`);
+    // A refresh's commit, as a pipelined transaction vs one statement (src/storage/one-statement.ts).
+    const flush = await flushCosts(await pg.schemaUrl('bench_flush'), SUT_CPU, quick ? 1000 : 8000);
+    results.scenarios.flushCosts = flush;
+    for (const [k, v] of Object.entries(flush)) say(`  refresh commit as ${k}: PostgreSQL ${v.pgUsPerOp.toFixed(0)} µs, client ${v.clientUsPerOp.toFixed(0)} µs CPU`);
   }
 });
 

@@ -376,6 +376,13 @@ export function renderReport(r: Results): string {
     table(['Statement', 'PostgreSQL CPU µs', 'Client CPU µs', 'Wall µs'], Object.entries(pst).map(([k, v]) => [k, fmt(v.pgUsPerOp), fmt(v.clientUsPerOp), fmt(v.wallUsPerOp)]));
   }
   p();
+  const fc = r.scenarios.flushCosts as Record<string, { pgUsPerOp: number; clientUsPerOp: number; wallUsPerOp: number; ops: number }> | undefined;
+  if (fc) {
+    p('A refresh\'s commit (consume the old refresh token, write the new one and the access token; durable, `synchronous_commit` on; the gateway\'s own Db, one connection, backend on CPU 0), written the two ways a unit of work can write it, alternating in blocks of 100: BEGIN, the statements and COMMIT pipelined in one round trip, or one statement of data-modifying CTEs (src/storage/one-statement.ts, what the gateway sends since 2026-12-06 when no two writes can touch one row):');
+    p();
+    table(['Commit written as', 'Commits', 'PostgreSQL CPU µs', 'Client CPU µs', 'Wall µs'], Object.entries(fc).map(([k, v]) => [k, String(v.ops), fmt(v.pgUsPerOp), fmt(v.clientUsPerOp), fmt(v.wallUsPerOp)]));
+    p();
+  }
 
   // ------------------------------------------------------------------ throughput detail
   p('## Throughput, every variant');

@@ -11,6 +11,7 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createDb, type Db, type Queryable } from '../../src/storage/db.ts';
+import { writesOf } from '../../src/storage/one-statement.ts';
 import { createServices } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 import { createOidcAdapter } from '../../src/storage/oidc-adapter.ts';
@@ -35,7 +36,7 @@ const verb = (sql: string) => {
   // A data-modifying CTE (the flush's consume: WITH c AS (UPDATE …) SELECT …) counts as its write.
   return v === 'WITH' ? (/\b(UPDATE|INSERT|DELETE)\b/i.exec(sql)?.[1]?.toUpperCase() ?? 'SELECT') : v;
 };
-const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE';
+const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE' || v === 'UNIT';
 function table(sql: string): string {
   // The first FROM/INTO/UPDATE naming a relation (not `extract(epoch FROM col)`).
   return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\)|\.)/i.exec(sql)?.[1] ?? '?';
@@ -43,11 +44,17 @@ function table(sql: string): string {
 
 /** The Db with every statement counted: autocommit writes and write transactions are durable commits. */
 function counted(db: Db): Db {
-  const note = (sql: string) => {
-    const v = verb(sql);
-    const key = `${v} ${table(sql)}`;
+  const count = (sql: string) => {
+    const key = `${verb(sql)} ${table(sql)}`;
     counters.statements[key] = (counters.statements[key] ?? 0) + 1;
-    return v;
+  };
+  // A unit of work written as one statement (src/storage/one-statement.ts) is one autocommit write; its
+  // writes are counted one by one in the statement counts.
+  const note = (sql: string) => {
+    const parts = writesOf(sql);
+    if (!parts) { count(sql); return verb(sql); }
+    for (const p of parts) count(p);
+    return 'UNIT';
   };
   return {
     ...db,

@@ -21,7 +21,7 @@ export function createAudit(db: Db, log: Logger, observe?: (e: AuditEvent) => vo
         await deferWrite(db, `INSERT INTO audit_events (type, outcome, user_id, username, client_id, ip, factor, reason, detail)
           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
         [e.type, e.outcome, e.userId ?? null, e.username ?? null, e.clientId ?? null, e.ip ?? null, e.factor ?? null, e.reason ?? null,
-          e.detail ? JSON.stringify(e.detail) : null]);
+          e.detail ? JSON.stringify(e.detail) : null], { distinctRows: true });
       } catch (err) {
         // The log line above already holds the event; a DB outage must not turn an answer into a 500.
         log.warn({ err, event: 'GW_ERR_AUDIT_WRITE' }, 'audit event not stored');

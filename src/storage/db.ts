@@ -78,7 +78,8 @@ function createPgDb(opts: DbOptions): Db {
   const outage = createOutageTracker();
   // Parameterised statements go out as named prepared statements: PostgreSQL parses and plans each once per
   // connection instead of on every call (bench: about a third less PostgreSQL CPU per adapter statement).
-  // Gatehouse's statement texts are a fixed set; the cap only guards against a caller building texts.
+  // Gatehouse's statement texts are a fixed set (with the few combinations storage/one-statement.ts makes of
+  // them, one per kind of request); the cap only guards against a caller building texts.
   const names = new Map<string, string>();
   const prepared = (text: string, params?: unknown[]) => {
     if (!params?.length) return { text, values: params as unknown[] | undefined };

@@ -15,8 +15,13 @@
 // Reads of oidc_models inside the unit see its queued state first (read-your-writes).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db, Queryable } from './db.ts';
+import { asOneStatement } from './one-statement.ts';
 
-export interface QueuedStatement { text: string; params: unknown[] }
+export interface QueuedStatement {
+  text: string; params: unknown[];
+  /** Adds a new row every time (no two such writes can touch one row): see one-statement.ts. */
+  distinctRows?: boolean;
+}
 
 /** A queued oidc_models row: its payload as stored (JSON), or null once destroyed in this unit. */
 export interface OverlayRow { model: string; id: string; json: string | null; uid: string | null; grantId: string | null; userCode: string | null }
@@ -28,7 +33,7 @@ export interface Unit {
   overlay: Map<string, { row: OverlayRow; slot: number }>;
   /** Token endpoint only: consumes deferred to the flush (see above). */
   deferConsume: boolean;
-  /** `text`/`params`: another one-time write (deferOneTime) instead of the oidc_models consume. */
+  /** `text`/`params`: another one-time write (deferOneTime: `INSERT/UPDATE … RETURNING 1`) instead of the oidc_models consume. */
   consumes: Array<{ model: string; id: string; text?: string; params?: unknown[] }>;
   /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
   closed: boolean;
@@ -80,11 +85,11 @@ function bind(unit: Unit, db: Db) {
 }
 
 /** Queues a write whose result nobody needs (outside a unit: runs it now). */
-export async function deferWrite(db: Db, text: string, params: unknown[]): Promise<void> {
+export async function deferWrite(db: Db, text: string, params: unknown[], opts: { distinctRows?: boolean } = {}): Promise<void> {
   const u = currentUnit();
   if (!u) { await db.query(text, params); return; }
   bind(u, db);
-  u.statements.push({ text, params });
+  u.statements.push({ text, params, ...(opts.distinctRows ? { distinctRows: true } : {}) });
 }
 
 /** Queues an oidc_models write (upsert, or delete when row.json is null) superseding earlier ones of the row. */
@@ -93,7 +98,7 @@ export function queueRow(u: Unit, db: Db, row: OverlayRow, statement: QueuedStat
   const key = rowKey(row.model, row.id);
   const before = u.overlay.get(key);
   if (before) u.statements[before.slot] = undefined;
-  u.statements.push(statement);
+  u.statements.push({ ...statement, distinctRows: true }); // one queued write per row, as just ensured
   u.overlay.set(key, { row, slot: u.statements.length - 1 });
 }
 
@@ -110,7 +115,7 @@ export function dropGrantRows(u: Unit, model: string, grantId: string) {
 /** Thrown inside the flush transaction when a deferred consume lost the race: rolls everything back. */
 class ConsumeLost extends Error {
   readonly lost: { model: string; id: string };
-  constructor(lost: { model: string; id: string }) { super('consumed by another request'); this.lost = lost; }
+  constructor(lost: { model: string; id: string }) { super('consumed by another request'); this.lost = { model: lost.model, id: lost.id }; }
 }
 
 export const CONSUME_SQL = 'UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id';
@@ -135,14 +140,28 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
     await db.query(statements[0]!.text, statements[0]!.params);
     return { ok: true, commits: 1 };
   }
+  const [oneTime] = u.consumes;
+  // The consumed row must not also be written in this unit (two changes to one row in one statement).
+  const single = u.consumes.length <= 1 && !(oneTime && u.overlay.has(rowKey(oneTime.model, oneTime.id)))
+    ? asOneStatement(statements, oneTime && { text: oneTime.text ?? CONSUME_SQL, params: oneTime.params ?? [oneTime.model, oneTime.id] })
+    : undefined;
   try {
+    if (single) {
+      try {
+        await db.query(single.text, single.params);
+      } catch (err) {
+        if (oneTime && (err as { code?: string }).code === LOST) throw new ConsumeLost(oneTime);
+        throw err;
+      }
+      return { ok: true, commits: 1 };
+    }
     await db.transaction(async (q: Queryable) => {
       // Every statement is sent at once, without waiting for the one before (the pg pool runs in pipeline
       // mode, storage/db.ts): BEGIN, the consumes, the writes and COMMIT in one round trip. The first
       // failure aborts the transaction, so the statements after it fail too (25P02) and the COMMIT rolls
       // back: the first rejection in order is the cause (and the only reason this function rejects).
       const sent = [
-        ...u.consumes.map((c) => (c.text ? q.query(c.text, c.params) : q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id]))),
+        ...u.consumes.map((c) => (c.text ? q.query(orFail(c.text), c.params) : q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id]))),
         ...statements.map((s) => q.query(s.text, s.params)),
       ];
       const settled = await Promise.allSettled(sent);
@@ -175,5 +194,5 @@ export function deferConsume(u: Unit, db: Db, model: string, id: string) {
  */
 export function deferOneTime(u: Unit, db: Db, label: { model: string; id: string }, sql: string, params: unknown[]) {
   bind(u, db);
-  u.consumes.push({ ...label, text: orFail(`${sql} RETURNING 1`), params });
+  u.consumes.push({ ...label, text: `${sql} RETURNING 1`, params });
 }

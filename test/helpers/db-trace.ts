@@ -1,15 +1,18 @@
 // Counts what the gateway sends through its Db while a flow runs: durable commits (a write that changed a
 // row outside a transaction, or a transaction that wrote), reads, and every statement as "VERB table"
-// (a transaction as TX[…]). Used by the commit budgets in test/storage/login-writes.test.ts and
+// (a transaction as TX[…], a unit of work written as one statement as ONE[…]). Used by the commit budgets in test/storage/login-writes.test.ts and
 // test/saml/round-trip-commits.test.ts.
 import type { Db, Queryable, TransactionOptions } from '../../src/storage/db.ts';
+import { writesOf } from '../../src/storage/one-statement.ts';
 
 export interface DbTrace { commits: number; reads: number; statements: string[] }
 
 const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
 /** A write, including a one-time `WITH c AS (UPDATE …) SELECT …` (unit-of-work.ts). */
 export const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE)$/.test(verb(sql)) || /^\s*WITH\b[\s\S]*\b(INSERT|UPDATE|DELETE)\b/i.test(sql);
-const name = (sql: string) => `${verb(sql)} ${/\b(?:INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1] ?? /(?<!epoch )\bFROM\s+([a-z_]{2,})\b/i.exec(sql)?.[1] ?? '?'}`;
+const one = (sql: string) => `${verb(sql)} ${/\b(?:INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1] ?? /(?<!epoch )\bFROM\s+([a-z_]{2,})\b/i.exec(sql)?.[1] ?? '?'}`;
+/** A unit of work written as one statement (src/storage/one-statement.ts) shows as ONE[its writes]. */
+const name = (sql: string) => { const parts = writesOf(sql); return parts ? `ONE[${parts.map(one).join(', ')}]` : one(sql); };
 
 /** Wraps the gateway's Db in place (every module holds this same object) and returns the running trace. */
 export function traceDb(db: Db): DbTrace {

@@ -1,0 +1,101 @@
+// A unit of work written as one statement (src/storage/one-statement.ts, used by unit-of-work.ts flushUnit):
+// the same rows as the statements one by one, all or nothing, a lost one-time write rolls everything back
+// and is reported as lost; and the cases it must refuse (and leave to the transaction) are refused.
+import t, { type Test } from 'tap';
+import { freshDb, pgAvailable, PG_URL, type DbKind } from '../helpers/db.ts';
+import type { Db } from '../../src/storage/db.ts';
+import { asOneStatement, writesOf } from '../../src/storage/one-statement.ts';
+import { deferOneTime, deferWrite, flushUnit, newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
+
+const kinds: DbKind[] = ['pglite'];
+if (await pgAvailable()) kinds.push('pg');
+else if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${PG_URL}`);
+
+const INSERT = 'INSERT INTO probe (id, v) VALUES ($1, $2)';
+const TAKE = 'UPDATE probe SET taken = true WHERE id = $1 AND NOT taken';
+
+t.test('what it refuses, leaving the caller its transaction', async (t) => {
+  t.equal(asOneStatement([{ text: 'SELECT 1', params: [] }]), undefined, 'a read');
+  t.equal(asOneStatement([{ text: `${INSERT} RETURNING id`, params: [1, 'a'] }]), undefined, 'a write whose result someone reads');
+  t.equal(asOneStatement([{ text: INSERT, params: [1, 'a'] }, { text: INSERT, params: [2, 'b'] }]), undefined, 'the same text twice: maybe the same row');
+  t.ok(asOneStatement([{ text: INSERT, params: [1, 'a'], distinctRows: true }, { text: INSERT, params: [2, 'b'], distinctRows: true }]), 'unless each adds its own row');
+});
+
+t.test('placeholders are renumbered in order and the writes can be read back', async (t) => {
+  const s = asOneStatement([{ text: INSERT, params: [1, 'a'], distinctRows: true }, { text: 'DELETE FROM probe WHERE id = $1', params: [9] }], { text: `${TAKE} RETURNING 1`, params: [7] })!;
+  t.same(s.params, [7, 1, 'a', 9], 'the one-time write first');
+  t.same(writesOf(s.text), [`${TAKE} RETURNING 1`, 'INSERT INTO probe (id, v) VALUES ($2, $3)', 'DELETE FROM probe WHERE id = $4']);
+  t.equal(writesOf(INSERT), undefined, 'an ordinary statement is not one');
+});
+
+async function withTable(t: Test, kind: DbKind): Promise<Db> {
+  const { db, drop } = await freshDb(kind);
+  t.teardown(drop);
+  await db.exec('CREATE TABLE probe (id int PRIMARY KEY, v text NOT NULL DEFAULT \'\', taken boolean NOT NULL DEFAULT false)');
+  return db;
+}
+const ids = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM probe ORDER BY id')).rows.map((r) => r.id);
+
+for (const kind of kinds) {
+  t.test(`${kind}: a unit with a one-time write and two inserts commits as one statement`, async (t) => {
+    const db = await withTable(t, kind);
+    await db.query(INSERT, [1, 'one-time']);
+    const statements: string[] = [];
+    const query = db.query.bind(db);
+    (db as { query: Db['query'] }).query = (text, params) => { statements.push(text); return query(text, params); };
+    const u = newUnit();
+    await runInUnit(u, async () => {
+      deferOneTime(u, db, { model: 'probe', id: '1' }, TAKE, [1]);
+      await deferWrite(db, INSERT, [2, 'b'], { distinctRows: true });
+      await deferWrite(db, INSERT, [3, 'c'], { distinctRows: true });
+    });
+    t.same(await flushUnit(u), { ok: true, commits: 1 });
+    t.equal(statements.length, 1, 'one statement');
+    t.ok(writesOf(statements[0]!), 'made by asOneStatement');
+    (db as { query: Db['query'] }).query = query;
+    t.same(await ids(db), [1, 2, 3]);
+    t.equal((await db.query<{ taken: boolean }>('SELECT taken FROM probe WHERE id = 1')).rows[0]!.taken, true);
+  });
+
+  t.test(`${kind}: when the one-time write loses, nothing is written and the loss is reported`, async (t) => {
+    const db = await withTable(t, kind);
+    await db.query('INSERT INTO probe (id, taken) VALUES (1, true)');
+    const u = newUnit();
+    await runInUnit(u, async () => {
+      deferOneTime(u, db, { model: 'probe', id: '1' }, TAKE, [1]);
+      await deferWrite(db, INSERT, [2, 'b'], { distinctRows: true });
+    });
+    const lostSeen: unknown[] = [];
+    t.same(await flushUnit(u, async (_q, lost) => { lostSeen.push(lost); }), { ok: false, lost: { model: 'probe', id: '1' } });
+    t.same(lostSeen, [{ model: 'probe', id: '1' }], 'onLost ran');
+    t.same(await ids(db), [1], 'the insert behind it rolled back');
+  });
+
+  t.test(`${kind}: any failing write rolls back the others`, async (t) => {
+    const db = await withTable(t, kind);
+    await db.query(INSERT, [2, 'taken']);
+    const u = newUnit();
+    await runInUnit(u, async () => {
+      await deferWrite(db, INSERT, [1, 'a'], { distinctRows: true });
+      await deferWrite(db, INSERT, [2, 'b'], { distinctRows: true });
+    });
+    const err = await flushUnit(u).catch((e: { code?: string }) => e);
+    t.equal((err as { code?: string }).code, '23505', 'the unique violation is the answer');
+    t.same(await ids(db), [2], 'the first insert rolled back');
+  });
+
+  t.test(`${kind}: one-time writes race: exactly one unit wins`, async (t) => {
+    const db = await withTable(t, kind);
+    await db.query(INSERT, [1, 'one-time']);
+    const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const u = newUnit();
+      await runInUnit(u, async () => {
+        deferOneTime(u, db, { model: 'probe', id: '1' }, TAKE, [1]);
+        await deferWrite(db, INSERT, [100 + i, 'w'], { distinctRows: true });
+      });
+      return flushUnit(u);
+    }));
+    t.equal(results.filter((r) => r.ok).length, 1, 'one winner');
+    t.equal((await ids(db)).length, 2, 'only the winner\'s insert is there');
+  });
+}
