@@ -1,9 +1,10 @@
 // One durable commit per HTTP request. While a request runs inside a unit (every oidc-provider request, see
 // protocols/oidc/provider.ts, and every interaction screen, see interaction/routes.ts), the writes whose
 // result nobody reads — oidc-provider's model saves and deletes, audit rows, a throttle reset, a challenge
-// row — are queued instead of each being its own autocommit; they are written together, in one transaction,
-// just before the response leaves. Nothing is lost by that: the browser or client cannot act on the answer
-// before it has it, and the answer is sent only after the commit, so another instance finishing the login
+// row — are queued instead of each being its own autocommit; they are written together, in one transaction
+// (one statement where one-statement.ts can make one, else BEGIN … COMMIT), just before the response leaves.
+// Nothing is lost by that: the browser or client cannot act on the answer before it has it, and the answer
+// is sent only after the commit, so another instance finishing the login
 // reads everything this one wrote (and an instance dying mid-request leaves nothing half-written).
 //
 // Writes that decide something (a one-time UPDATE … WHERE consumed_at IS NULL, the TOTP step guard, attempt
