@@ -77,3 +77,18 @@ export async function requirePostgres(t: { comment(...args: unknown[]): void }, 
   t.comment(`PostgreSQL not reachable: ${why}`);
   return false;
 }
+
+/** PGlite always, PostgreSQL too when it answers (an error when TEST_DATABASE_URL names it and it does not). */
+export async function bothKinds(): Promise<DbKind[]> {
+  if (await pgAvailable()) return ['pglite', 'pg'];
+  if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${PG_URL}`);
+  return ['pglite'];
+}
+
+/** A fresh database of that kind holding one table made by `ddl`, dropped when the test ends. */
+export async function withTable(t: { teardown(fn: () => unknown): void }, kind: DbKind, ddl: string) {
+  const { db, drop } = await freshDb(kind);
+  t.teardown(drop);
+  await db.exec(ddl);
+  return db;
+}

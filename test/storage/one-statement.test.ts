@@ -2,14 +2,12 @@
 // the same rows as the statements one by one, all or nothing, a lost one-time write rolls everything back
 // and is reported as lost; and the cases it must refuse (and leave to the transaction) are refused.
 import t, { type Test } from 'tap';
-import { freshDb, pgAvailable, PG_URL, type DbKind } from '../helpers/db.ts';
+import { bothKinds, withTable, type DbKind } from '../helpers/db.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { asOneStatement, writesOf } from '../../src/storage/one-statement.ts';
 import { deferOneTime, deferWrite, flushUnit, newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
 
-const kinds: DbKind[] = ['pglite'];
-if (await pgAvailable()) kinds.push('pg');
-else if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${PG_URL}`);
+const kinds = await bothKinds();
 
 const INSERT = 'INSERT INTO probe (id, v) VALUES ($1, $2)';
 const TAKE = 'UPDATE probe SET taken = true WHERE id = $1 AND NOT taken';
@@ -28,17 +26,13 @@ t.test('placeholders are renumbered in order and the writes can be read back', a
   t.equal(writesOf(INSERT), undefined, 'an ordinary statement is not one');
 });
 
-async function withTable(t: Test, kind: DbKind): Promise<Db> {
-  const { db, drop } = await freshDb(kind);
-  t.teardown(drop);
-  await db.exec('CREATE TABLE probe (id int PRIMARY KEY, v text NOT NULL DEFAULT \'\', taken boolean NOT NULL DEFAULT false)');
-  return db;
-}
+const withProbe = (t: Test, kind: DbKind): Promise<Db> =>
+  withTable(t, kind, 'CREATE TABLE probe (id int PRIMARY KEY, v text NOT NULL DEFAULT \'\', taken boolean NOT NULL DEFAULT false)');
 const ids = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM probe ORDER BY id')).rows.map((r) => r.id);
 
 for (const kind of kinds) {
   t.test(`${kind}: a unit with a one-time write and two inserts commits as one statement`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query(INSERT, [1, 'one-time']);
     const statements: string[] = [];
     const query = db.query.bind(db);
@@ -58,7 +52,7 @@ for (const kind of kinds) {
   });
 
   t.test(`${kind}: when the one-time write loses, nothing is written and the loss is reported`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query('INSERT INTO probe (id, taken) VALUES (1, true)');
     const u = newUnit();
     await runInUnit(u, async () => {
@@ -72,7 +66,7 @@ for (const kind of kinds) {
   });
 
   t.test(`${kind}: any failing write rolls back the others`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query(INSERT, [2, 'taken']);
     const u = newUnit();
     await runInUnit(u, async () => {
@@ -85,7 +79,7 @@ for (const kind of kinds) {
   });
 
   t.test(`${kind}: one-time writes race: exactly one unit wins`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query(INSERT, [1, 'one-time']);
     const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
       const u = newUnit();

@@ -2,24 +2,16 @@
 // COMMIT leave in one write, and a failed statement still rolls back everything, on PostgreSQL (pipeline
 // mode) and on PGlite (where the option changes nothing).
 import t, { type Test } from 'tap';
-import { freshDb, pgAvailable, PG_URL, type DbKind } from '../helpers/db.ts';
+import { bothKinds, withTable, type DbKind } from '../helpers/db.ts';
 import type { Db } from '../../src/storage/db.ts';
 
-const kinds: DbKind[] = ['pglite'];
-if (await pgAvailable()) kinds.push('pg');
-else if (PG_URL) throw new Error(`TEST_DATABASE_URL is set but PostgreSQL does not answer at ${PG_URL}`);
-
-async function withTable(t: Test, kind: DbKind): Promise<Db> {
-  const { db, drop } = await freshDb(kind);
-  t.teardown(drop);
-  await db.exec('CREATE TABLE tx_probe (id int PRIMARY KEY, v text NOT NULL)');
-  return db;
-}
+const kinds = await bothKinds();
+const withProbe = (t: Test, kind: DbKind): Promise<Db> => withTable(t, kind, 'CREATE TABLE tx_probe (id int PRIMARY KEY, v text NOT NULL)');
 const rows = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM tx_probe ORDER BY id')).rows.map((r) => r.id);
 
 for (const kind of kinds) {
   t.test(`${kind}: all statements commit together`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     const out = await db.transaction(async (q) => {
       const sent = [1, 2, 3].map((i) => q.query('INSERT INTO tx_probe (id, v) VALUES ($1, $2)', [i, `v${i}`]));
       return (await Promise.all(sent)).map((r) => r.rowCount);
@@ -29,7 +21,7 @@ for (const kind of kinds) {
   });
 
   t.test(`${kind}: one failing statement rolls back the ones before and after it`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query('INSERT INTO tx_probe (id, v) VALUES (2, $1)', ['taken']);
     const err = await db.transaction(async (q) => {
       const sent = [1, 2, 3].map((i) => q.query('INSERT INTO tx_probe (id, v) VALUES ($1, $2)', [i, `v${i}`]));
@@ -44,7 +36,7 @@ for (const kind of kinds) {
   });
 
   t.test(`${kind}: a failure the function swallowed still writes nothing`, async (t) => {
-    const db = await withTable(t, kind);
+    const db = await withProbe(t, kind);
     await db.query('INSERT INTO tx_probe (id, v) VALUES (2, $1)', ['taken']);
     const done = db.transaction(async (q) => {
       await Promise.allSettled([1, 2, 3].map((i) => q.query('INSERT INTO tx_probe (id, v) VALUES ($1, $2)', [i, `v${i}`])));
@@ -57,7 +49,7 @@ for (const kind of kinds) {
 
 if (kinds.includes('pg')) {
   t.test('pg: a statement issued after an await is refused, not run outside the transaction', async (t) => {
-    const db = await withTable(t, 'pg');
+    const db = await withProbe(t, 'pg');
     const done = db.transaction(async (q) => {
       await q.query('INSERT INTO tx_probe (id, v) VALUES (1, $1)', ['first']);
       await q.query('INSERT INTO tx_probe (id, v) VALUES (2, $1)', ['late']);
