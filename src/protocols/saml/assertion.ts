@@ -2,13 +2,13 @@
 // mapping releases. Only mapped attributes leave the gateway.
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../../platform/secret-box.ts';
-import type { User } from '../../users/users.ts';
+import type { AccountRow } from '../../users/users.ts';
 import { NAMEID_FORMAT } from './constants.ts';
 import { SamlError } from './errors.ts';
 import type { AttributeSource, SamlSp } from './sp-registry.ts';
 import type { ReleasedAttribute } from './templates.ts';
 
-function values(user: User, source: AttributeSource): string[] {
+function values(user: AccountRow, source: AttributeSource): string[] {
   switch (source) {
     case 'id': return [user.id];
     case 'username': return [user.username];
@@ -20,7 +20,7 @@ function values(user: User, source: AttributeSource): string[] {
   }
 }
 
-export function releasedAttributes(sp: SamlSp, user: User): ReleasedAttribute[] {
+export function releasedAttributes(sp: SamlSp, user: AccountRow): ReleasedAttribute[] {
   return sp.attributes.flatMap((a) => {
     const v = values(user, a.source);
     return v.length ? [{ name: a.name, nameFormat: a.nameFormat, values: v, ...(a.friendlyName ? { friendlyName: a.friendlyName } : {}) }] : [];
@@ -32,7 +32,7 @@ export function releasedAttributes(sp: SamlSp, user: User): ReleasedAttribute[] 
  * session, so it stays stable while the session lasts; random when not given); pairwise ones are an HMAC of
  * the user and the SP, so two SPs cannot correlate users.
  */
-export function nameIdFor(sp: SamlSp, user: User, box: SecretBox, transient?: string): { value: string; format: string; spNameQualifier?: string } {
+export function nameIdFor(sp: SamlSp, user: AccountRow, box: SecretBox, transient?: string): { value: string; format: string; spNameQualifier?: string } {
   const format = NAMEID_FORMAT[sp.nameIdFormat];
   const qualified = sp.nameIdFormat === 'persistent' || sp.nameIdFormat === 'transient' ? { spNameQualifier: sp.entityId } : {};
   if (sp.nameIdFormat === 'transient') return { value: transient ?? `_${randomBytes(20).toString('hex')}`, format, ...qualified };

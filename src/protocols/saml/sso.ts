@@ -115,7 +115,8 @@ export function createSso(c: SamlContext) {
       }
       try {
         const signIn = await exchangeCode(c.holder.current(), c.s.db, c.issuer, c.s.box, sp, q.code, parked.id);
-        const user = await c.s.users.findById(signIn.sub);
+        // Read with the code (users.ts ACCOUNT_JSON): no statement of its own.
+        const user = await c.s.users.findAccount(signIn.sub);
         if (!user || user.disabled) throw new SamlError('GW_SAML_AUTHN_FAILED', 'user missing or disabled');
         // The gateway never claims more than happened: no MFA in amr means no MFA class, and an SP that
         // demanded it is told NoAuthnContext (e.g. after a Duo fail-open).
