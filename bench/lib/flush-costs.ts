@@ -31,7 +31,7 @@ export async function flushCosts(url: string, cpu: number, durationMs: number): 
     const next = randomBytes(16).toString('base64url');
     const writes = [{ text: UPSERT, params: token('RefreshToken', next), distinctRows: true }, { text: UPSERT, params: token('AccessToken', randomBytes(16).toString('base64url')), distinctRows: true }];
     if (mode === 'one statement') {
-      const s = asOneStatement(writes, { text: CONSUME_SQL, params: ['RefreshToken', live] })!;
+      const s = asOneStatement(writes, [{ text: CONSUME_SQL, params: ['RefreshToken', live] }])!;
       await db.query(s.text, s.params);
     } else {
       await db.transaction(async (q: Queryable) => { await Promise.all([q.query(ORFAIL, ['RefreshToken', live]), ...writes.map((w) => q.query(w.text, w.params))]); }, { oneRoundTrip: true });

@@ -1,6 +1,6 @@
-// A unit of work's writes as one SQL statement: each write a data-modifying CTE, the one-time write (if any)
-// first, and a final SELECT that divides by the number of rows the one-time write changed. One statement is
-// its own transaction in PostgreSQL: it commits whole, or — the one-time write lost (division by zero,
+// A unit of work's writes as one SQL statement: each write a data-modifying CTE, the one-time writes (if any)
+// first, and a final SELECT that divides by the number of rows each one-time write changed. One statement is
+// its own transaction in PostgreSQL: it commits whole, or — a one-time write lost (division by zero,
 // 22012) or anything else failed — not at all. Against BEGIN, the statements and COMMIT pipelined in one
 // round trip, it saves each statement's own cost on both sides (a message to build, bind, execute and
 // answer; the BEGIN and the COMMIT): see bench/REPORT.md for what that is worth per refresh and per login.
@@ -8,8 +8,9 @@
 // Every CTE reads the same snapshot and none sees another's rows, and PostgreSQL does not say which of two
 // changes to the same row in one statement wins. So this is used only when no two writes can touch one row:
 // oidc_models writes are one per row already (unit-of-work.ts queueRow supersedes), a `distinctRows` write
-// adds a new row each time (an audit INSERT), and any other statement text may appear once. Otherwise, and
-// with more than one one-time write (which one lost must be told apart), the caller keeps the transaction.
+// adds a new row each time (an audit INSERT), and any other statement text may appear once; otherwise the
+// caller keeps the transaction. With two one-time writes the error does not say which lost: the caller
+// then runs the transaction to find out (unit-of-work.ts flushUnit).
 import type { QueuedStatement } from './unit-of-work.ts';
 
 export interface OneTimeWrite { /** INSERT/UPDATE … RETURNING something: a row when it wins, none when it loses. */ text: string; params: unknown[] }
@@ -19,11 +20,18 @@ const WRITE = /^\s*(INSERT|UPDATE|DELETE)\b/i;
 /** Placeholders $1…$n of one statement, renumbered after `offset` parameters of the statements before it. */
 const shift = (text: string, offset: number) => (offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
 
-export function asOneStatement(writes: QueuedStatement[], oneTime?: OneTimeWrite): QueuedStatement | undefined {
+const table = (sql: string) => /\b(?:INTO|UPDATE|FROM)\s+([a-z_]+)/i.exec(sql)?.[1];
+
+export function asOneStatement(writes: QueuedStatement[], oneTime: OneTimeWrite[] = []): QueuedStatement | undefined {
   const texts = new Set<string>();
+  // A one-time write's row must not be written again here. distinctRows writes never are (the caller
+  // checks a consumed oidc_models row against the unit's queued rows); any other write to the same table
+  // might be, so that unit keeps the transaction.
+  const oneTimeTables = new Set(oneTime.map((o) => table(o.text)));
   for (const w of writes) {
     if (!WRITE.test(w.text) || /\bRETURNING\b/i.test(w.text)) return undefined;
     if (w.distinctRows) continue;
+    if (oneTimeTables.has(table(w.text))) return undefined;
     if (texts.has(w.text)) return undefined;
     texts.add(w.text);
   }
@@ -33,13 +41,14 @@ export function asOneStatement(writes: QueuedStatement[], oneTime?: OneTimeWrite
     ctes.push(`${name} AS (${shift(s.text, params.length)})`);
     params.push(...s.params);
   };
-  if (oneTime) add('gh_c', oneTime);
+  oneTime.forEach((o, i) => add(`gh_c${i}`, o));
   writes.forEach((w, i) => add(`gh_w${i}`, w));
-  return { text: `WITH ${ctes.join(', ')} SELECT ${oneTime ? '1 / count(*)::int AS consumed FROM gh_c' : '1 AS written'}`, params };
+  const check = oneTime.map((_, i) => `1 / (SELECT count(*) FROM gh_c${i})::int`).join(' + ');
+  return { text: `WITH ${ctes.join(', ')} SELECT ${check || '1'} AS written`, params };
 }
 
-/** The writes a statement made by asOneStatement holds, one-time write first (for the statement counts of tests and bench). */
+/** The writes a statement made by asOneStatement holds, one-time writes first (for the statement counts of tests and bench). */
 export function writesOf(text: string): string[] | undefined {
-  if (!/^WITH gh_(c|w0) AS \(/.test(text)) return undefined;
-  return text.slice(5).split(/,? ?gh_(?:c|w\d+) AS \(/).filter(Boolean).map((part) => part.replace(/\)( SELECT .*)?$/s, ''));
+  if (!/^WITH gh_(c0|w0) AS \(/.test(text)) return undefined;
+  return text.slice(5).split(/,? ?gh_(?:c|w)\d+ AS \(/).filter(Boolean).map((part) => part.replace(/\)( SELECT .*)?$/s, ''));
 }

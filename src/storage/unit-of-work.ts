@@ -141,20 +141,21 @@ export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string;
     await db.query(statements[0]!.text, statements[0]!.params);
     return { ok: true, commits: 1 };
   }
-  const [oneTime] = u.consumes;
-  // The consumed row must not also be written in this unit (two changes to one row in one statement).
-  const single = u.consumes.length <= 1 && !(oneTime && u.overlay.has(rowKey(oneTime.model, oneTime.id)))
-    ? asOneStatement(statements, oneTime && { text: oneTime.text ?? CONSUME_SQL, params: oneTime.params ?? [oneTime.model, oneTime.id] })
+  // No consumed row may also be written in this unit (two changes to one row in one statement).
+  const single = u.consumes.every((c) => !u.overlay.has(rowKey(c.model, c.id)))
+    ? asOneStatement(statements, u.consumes.map((c) => ({ text: c.text ?? CONSUME_SQL, params: c.params ?? [c.model, c.id] })))
     : undefined;
   try {
     if (single) {
       try {
         await db.query(single.text, single.params);
+        return { ok: true, commits: 1 };
       } catch (err) {
-        if (oneTime && (err as { code?: string }).code === LOST) throw new ConsumeLost(oneTime);
-        throw err;
+        if ((err as { code?: string }).code !== LOST || u.consumes.length === 0) throw err;
+        if (u.consumes.length === 1) throw new ConsumeLost(u.consumes[0]!);
+        // Two or more one-time writes, and the statement does not say which lost. The transaction below
+        // finds out: a loss is final (the value was spent by a commit), so it loses again and writes nothing.
       }
-      return { ok: true, commits: 1 };
     }
     await db.transaction(async (q: Queryable) => {
       // Every statement is sent at once, without waiting for the one before (the pg pool runs in pipeline

@@ -17,12 +17,14 @@ t.test('what it refuses, leaving the caller its transaction', async (t) => {
   t.equal(asOneStatement([{ text: `${INSERT} RETURNING id`, params: [1, 'a'] }]), undefined, 'a write whose result someone reads');
   t.equal(asOneStatement([{ text: INSERT, params: [1, 'a'] }, { text: INSERT, params: [2, 'b'] }]), undefined, 'the same text twice: maybe the same row');
   t.ok(asOneStatement([{ text: INSERT, params: [1, 'a'], distinctRows: true }, { text: INSERT, params: [2, 'b'], distinctRows: true }]), 'unless each adds its own row');
+  t.equal(asOneStatement([{ text: 'DELETE FROM probe WHERE id = $1', params: [1] }], [{ text: `${TAKE} RETURNING 1`, params: [1] }]), undefined,
+    'a write to the table a one-time write changes: maybe its row');
 });
 
 t.test('placeholders are renumbered in order and the writes can be read back', async (t) => {
-  const s = asOneStatement([{ text: INSERT, params: [1, 'a'], distinctRows: true }, { text: 'DELETE FROM probe WHERE id = $1', params: [9] }], { text: `${TAKE} RETURNING 1`, params: [7] })!;
+  const s = asOneStatement([{ text: INSERT, params: [1, 'a'], distinctRows: true }, { text: 'DELETE FROM other WHERE id = $1', params: [9] }], [{ text: `${TAKE} RETURNING 1`, params: [7] }])!;
   t.same(s.params, [7, 1, 'a', 9], 'the one-time write first');
-  t.same(writesOf(s.text), [`${TAKE} RETURNING 1`, 'INSERT INTO probe (id, v) VALUES ($2, $3)', 'DELETE FROM probe WHERE id = $4']);
+  t.same(writesOf(s.text), [`${TAKE} RETURNING 1`, 'INSERT INTO probe (id, v) VALUES ($2, $3)', 'DELETE FROM other WHERE id = $4']);
   t.equal(writesOf(INSERT), undefined, 'an ordinary statement is not one');
 });
 
@@ -63,6 +65,30 @@ for (const kind of kinds) {
     t.same(await flushUnit(u, async (_q, lost) => { lostSeen.push(lost); }), { ok: false, lost: { model: 'probe', id: '1' } });
     t.same(lostSeen, [{ model: 'probe', id: '1' }], 'onLost ran');
     t.same(await ids(db), [1], 'the insert behind it rolled back');
+  });
+
+  t.test(`${kind}: two one-time writes: one statement when both win; when one loses, nothing is written and the right one is reported`, async (t) => {
+    const db = await withProbe(t, kind);
+    await db.query('INSERT INTO probe (id) VALUES (1), (2), (3)');
+    const statements: string[] = [];
+    const query = db.query.bind(db);
+    (db as { query: Db['query'] }).query = (text, params) => { statements.push(text); return query(text, params); };
+    const unit = async (a: number, b: number, insert: number) => {
+      const u = newUnit();
+      await runInUnit(u, async () => {
+        deferOneTime(u, db, { model: 'probe', id: String(a) }, TAKE, [a]);
+        deferOneTime(u, db, { model: 'probe', id: String(b) }, TAKE, [b]);
+        await deferWrite(db, INSERT, [insert, 'w'], { distinctRows: true });
+      });
+      return flushUnit(u);
+    };
+    t.same(await unit(1, 2, 10), { ok: true, commits: 1 });
+    t.equal(statements.length, 1, 'both won: one statement');
+    t.same(await unit(3, 2, 11), { ok: false, lost: { model: 'probe', id: '2' } }, 'the second lost: it is the one reported');
+    t.same(await unit(1, 3, 12), { ok: false, lost: { model: 'probe', id: '1' } }, 'the first lost');
+    (db as { query: Db['query'] }).query = query;
+    t.same(await ids(db), [1, 2, 3, 10], 'neither losing unit wrote anything');
+    t.equal((await db.query<{ taken: boolean }>('SELECT taken FROM probe WHERE id = 3')).rows[0]!.taken, false, 'the value a losing unit would have taken is still free');
   });
 
   t.test(`${kind}: any failing write rolls back the others`, async (t) => {
