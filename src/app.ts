@@ -21,6 +21,7 @@ import { createPasswordCheck } from './interaction/login.ts';
 import { createProvider } from './protocols/oidc/provider.ts';
 import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
 import { startSweeper } from './storage/sweeper.ts';
+import { afterCommit } from './storage/unit-of-work.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
 import type { SamlIdp } from './protocols/saml/idp.ts';
@@ -125,9 +126,10 @@ async function createHolder(s: Services, issuer: string, saml?: SamlIdp): Promis
     p.on('server_error', (_ctx, err) => s.log.error({ err, event: 'GW_ERR_OIDC' }, 'oidc-provider server error'));
     // A relying party that misses a back-channel logout keeps its session: ops must see it.
     p.on('backchannel.error', (_ctx, err, client) => s.log.warn({ err: { message: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message }, clientId: client.clientId, event: 'GW_ERR_BACKCHANNEL_LOGOUT' }, 'back-channel logout notification failed'));
-    // Models emit '<kind>.saved' (stored) or '<kind>.issued' (self-contained JWT): count what was handed out.
+    // Models emit '<kind>.saved' (stored) or '<kind>.issued' (self-contained JWT): count what was handed out,
+    // once the request's commit has succeeded (a token request that loses its consume hands out nothing).
     for (const kind of ['access_token', 'client_credentials', 'refresh_token', 'authorization_code']) {
-      for (const ev of ['saved', 'issued']) (p as unknown as NodeJS.EventEmitter).on(`${kind}.${ev}`, () => s.metrics.issued.inc({ kind }));
+      for (const ev of ['saved', 'issued']) (p as unknown as NodeJS.EventEmitter).on(`${kind}.${ev}`, () => afterCommit(() => s.metrics.issued.inc({ kind })));
     }
     return { provider: p, callback: p.callback() };
   };

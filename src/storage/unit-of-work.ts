@@ -43,6 +43,8 @@ export interface Unit {
    * where configured, its account ('Account'). The lookups oidc-provider makes next need no statement.
    */
   prefetched: Map<string, Record<string, unknown> | null>;
+  /** Run once the flush committed (afterCommit): effects that must not count what a lost commit undid. */
+  afterCommit: Array<() => void>;
 }
 
 export type FlushResult = { ok: true; commits: number } | { ok: false; lost: { model: string; id: string } };
@@ -58,7 +60,7 @@ export function currentUnit(): Unit | undefined {
 }
 
 export function newUnit(opts: { deferConsume?: boolean } = {}): Unit {
-  return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false, prefetched: new Map() };
+  return { statements: [], overlay: new Map(), deferConsume: opts.deferConsume ?? false, consumes: [], closed: false, prefetched: new Map(), afterCommit: [] };
 }
 
 /**
@@ -73,6 +75,16 @@ export function takePrefetched<T = Record<string, unknown>>(model: string, id: s
   const v = u.prefetched.get(key) as T | null;
   u.prefetched.delete(key);
   return v;
+}
+
+/**
+ * Runs fn once the current request's commit has succeeded, and not at all when it fails or a deferred
+ * consume loses (outside a unit: at once). For counters of what was handed out: oidc-provider announces a
+ * token when it is built, before the commit that may still turn the answer into invalid_grant.
+ */
+export function afterCommit(fn: () => void) {
+  const u = currentUnit();
+  if (u) u.afterCommit.push(fn); else fn();
 }
 
 /** Runs fn (and everything it starts) inside the unit. */
@@ -133,6 +145,12 @@ const LOST = '22012';
  * (deferred consumes first, so a loser writes nothing). Closes the unit. Throws on a database error.
  */
 export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string; id: string }) => Promise<void>): Promise<FlushResult> {
+  const r = await write(u, onLost);
+  if (r.ok) for (const fn of u.afterCommit) fn();
+  return r;
+}
+
+async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string }) => Promise<void>): Promise<FlushResult> {
   u.closed = true;
   const statements = u.statements.filter((s): s is QueuedStatement => s !== undefined);
   const db = u.db;

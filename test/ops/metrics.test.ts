@@ -92,3 +92,20 @@ t.test('metrics.port equal to server.port is a config error naming the key', asy
   t.match((err as Error).message, /metrics\.port|\/metrics\/port/);
   t.match((err as Error).message, /must differ from server\.port/);
 });
+
+// oidc-provider announces a token when it builds it; the request's commit comes after, and a refresh that
+// loses the race for its token answers invalid_grant and hands out nothing (storage/unit-of-work.ts).
+t.test('tokens are counted once their commit succeeded: of parallel refreshes with one token, only the winner counts', async (t) => {
+  const gw = await startGateway(t);
+  await addUser(gw, 'carol', 'correct horse battery');
+  const rp = await discover(gw);
+  const { tokens } = await loginAndGetTokens(gw, rp, 'carol', 'correct horse battery');
+  const count = async (kind: string) => value((await scrape(`${gw.url}/metrics`)).text, 'gatehouse_issued_total', { kind }) ?? 0;
+  const [refresh0, access0] = [await count('refresh_token'), await count('access_token')];
+  const client = await import('openid-client');
+  const results = await Promise.all(Array.from({ length: 8 }, () => client.refreshTokenGrant(rp, tokens.refresh_token!).then(() => 'ok', (e: { error?: string }) => e.error ?? 'error')));
+  const won = results.filter((r) => r === 'ok').length;
+  t.equal(won, 1, `one refresh wins (${results.join(', ')})`);
+  t.equal(await count('refresh_token') - refresh0, 1, 'one refresh token counted');
+  t.equal(await count('access_token') - access0, 1, 'one access token counted');
+});
