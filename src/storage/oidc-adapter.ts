@@ -37,7 +37,7 @@ const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
 /**
  * A token and its Grant in one statement: oidc-provider looks the Grant up right after the token (code and
  * refresh grants, userinfo, introspection), so inside a unit of work the second lookup costs no round trip.
- * With `account` (the protocol layer's scalar subquery over the token's accountId, as text), the account
+ * With `account` (the protocol layer's one-row subquery over the token's accountId, as text), the account
  * oidc-provider's findAccount reads next comes along too (users/users.ts ACCOUNT_JSON).
  */
 const findWithGrant = (account?: AccountJson) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''}
