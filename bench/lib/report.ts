@@ -271,22 +271,28 @@ export function renderReport(r: Results): string {
   p('## Results against the targets');
   p();
   const verdict = (ok: boolean | undefined, how: string) => ok === undefined ? 'not measured' : `${ok ? '**met**' : '**missed**'} (${how})`;
+  // A rate target met only after scaling to a quiet machine says so: the scaling factors come from this
+  // run's baselines, and one noisy baseline (a PostgreSQL point read, say) can carry a verdict.
+  const rateVerdict = (n: number, measured: number, estimate: number, target: number) => !n ? 'not measured'
+    : measured >= target ? `**met** (${fmt(measured)} measured, ≈ ${fmt(estimate)})`
+      : estimate >= target ? `**met on the estimate only** (≈ ${fmt(estimate)}; ${fmt(measured)} measured)`
+        : `**missed** (≈ ${fmt(estimate)})`;
   const q = (s: Summary, f = envFactor) => s.n ? `≈ ${fmt(s.median * f)}` : '–';
   const rows: (string | number)[][] = [];
   rows.push(['Client credentials, JWT ES256, keep-alive', '≥ 6,000 /core-s; within 15 % of bare oidc-provider', range(gwCc),
     bareCc.n ? `${pctDiff(pairedCc.median, 1)} vs bare (paired runs, ${range(mapS(pairedCc, (x) => (x - 1) * 100))} %)` : '–', q(gwCc),
     verdict(gwCc.n ? quiet(gwCc.median) >= 6000 && pairedCc.median >= 0.85 : undefined, `${pctDiff(pairedCc.median, 1)} vs bare; ≈ ${fmt(quiet(gwCc.median))} estimated`)]);
   rows.push(['… with 20,000 clients picked at random', '≥ 4,000 /core-s', range(manyRnd), manyOne.n ? `${pctDiff(pairedMany.median, 1)} vs one client (same gateway, paired)` : '–', manyRnd.n ? `≈ ${fmt(qMany)}` : '–',
-    verdict(manyRnd.n ? qMany >= 4000 : undefined, `≈ ${fmt(qMany)}: the keep-alive estimate × the paired ratio`)]);
+    rateVerdict(manyRnd.n, manyRnd.median, qMany, 4000)]);
   rows.push(['… new TLS connection per grant', '≥ 1,400 /core-s', range(gwTls), bareTls.n ? `${pctDiff(pairedTls.median, 1)} vs bare over TLS (paired)` : '–', q(gwTls, fTls),
-    verdict(gwTls.n ? gwTls.median * fTls >= 1400 : undefined, `≈ ${fmt(gwTls.median * fTls)}`)]);
+    rateVerdict(gwTls.n, gwTls.median, gwTls.median * fTls, 1400)]);
   rows.push(['Refresh with rotation, durable commits, keep-alive (gateway + PostgreSQL CPU)', '≥ 1,000 /core-s', range(rfKa), rfKa.n ? `PostgreSQL ${fmt(pgShare(runsOf(r, 'refresh', 'keepalive')) * 100)} % of SUT CPU` : '–', rfKa.n ? `≈ ${fmt(qRfKa)}` : '–',
-    verdict(rfKa.n ? qRfKa >= 1000 : undefined, `≈ ${fmt(qRfKa)}`)]);
+    rateVerdict(rfKa.n, rfKa.median, qRfKa, 1000)]);
   rows.push(['… refresh, new TLS connection per request', '(G3: ≥ 1,000)', range(rfTls), rfTls.n ? `${pctDiff(pairedRatioVariants(r, 'refresh', 'tls-per-request', 'keepalive').median, 1)} vs keep-alive (paired)` : '', rfTls.n ? `≈ ${fmt(qRfTls)}` : '–',
-    verdict(rfTls.n ? qRfTls >= 1000 : undefined, `≈ ${fmt(qRfTls)}`)]);
+    rateVerdict(rfTls.n, rfTls.median, qRfTls, 1000)]);
   rows.push(['Full password login (authorize → form → code → token), argon2id m=19 MiB t=2', '≥ 100 /core-s', range(lgPwd, 1),
     lgPwd.n ? `${ratio(lgPwd.median, micro('argon2id-verify'))} of the raw argon2id rate` : '–', lgPwd.n ? `≈ ${fmt(quietLoginRate(lgPwd.median))}` : '–',
-    verdict(lgPwd.n ? quietLoginRate(lgPwd.median) >= 100 : undefined, `≈ ${fmt(quietLoginRate(lgPwd.median))}`)]);
+    rateVerdict(lgPwd.n, lgPwd.median, quietLoginRate(lgPwd.median), 100)]);
   rows.push(['… the hash\'s share of the login\'s CPU', '≥ 60 %', lgCheap.n ? `${fmt(hashShare * 100)} % [${fmt((1 - cheapOverPwd.max) * 100)}–${fmt((1 - cheapOverPwd.min) * 100)}]` : '–',
     lgCheap.n ? `paired with cheap-hash logins; argon2id baseline ÷ login CPU: ${fmt(hashShareMicro * 100)} %` : '–', lgPwd.n ? `≈ ${fmt(quietHashShare * 100)} %` : '–',
     !lgCheap.n ? 'not measured' : hashShare >= 0.6 && quietHashShare < 0.6
@@ -316,9 +322,9 @@ export function renderReport(r: Results): string {
   rows.push(['Login with TOTP: extra CPU', '≤ 5 %', lgTotp.n ? `${pctDiff(totpPaired.median, 1)}` : '–', lgTotp.n ? `${fmt(cpuMs(lgTotp), 1)} vs ${fmt(loginMs, 1)} ms CPU per login (paired runs)` : '–', lgTotp.n ? `≈ +${fmt(quietTotpExtra * 100)} %` : '–',
     verdict(lgTotp.n ? totpExtra <= 0.05 : undefined, pctDiff(totpPaired.median, 1))]);
   if (samlAssert.n) rows.push(['SAML SSO round trip, signed-in browser, schema validation on, signed assertion (`sign: assertion`)', '≥ 300 /core-s (G6)', range(samlAssert, 1),
-    `${ratio(samlAssert.median, micro('samlify-assertion'))} of bare samlify build+sign of the same Response; its one RSA-2048 signature alone ≈ ${fmt((samlAssert.median / micro('sign-RS256')) * 100)} % of its CPU (same run)`, `≈ ${fmt(qSamlAssert)}`, verdict(qSamlAssert >= 300, `≈ ${fmt(qSamlAssert)}`)]);
+    `${ratio(samlAssert.median, micro('samlify-assertion'))} of bare samlify build+sign of the same Response; its one RSA-2048 signature alone ≈ ${fmt((samlAssert.median / micro('sign-RS256')) * 100)} % of its CPU (same run)`, `≈ ${fmt(qSamlAssert)}`, rateVerdict(samlAssert.n, samlAssert.median, qSamlAssert, 300)]);
   if (samlSso.n) rows.push([`SAML SSO round trip, signed-in browser (AuthnRequest → signed Response auto-POST)${samlAssert.n ? ', the default `sign: both`' : ''}`, samlAssert.n ? '(the same)' : '≥ 300 /core-s (G6)', range(samlSso, 1),
-    `${ratio(samlSso.median, micro('samlify-both'))} of bare samlify build+sign; its two RSA-2048 signatures alone ≈ ${fmt((2 * samlSso.median / micro('sign-RS256')) * 100)} % of its CPU (same run)`, `≈ ${fmt(qSaml)}`, verdict(qSaml >= 300, `≈ ${fmt(qSaml)}`)]);
+    `${ratio(samlSso.median, micro('samlify-both'))} of bare samlify build+sign; its two RSA-2048 signatures alone ≈ ${fmt((2 * samlSso.median / micro('sign-RS256')) * 100)} % of its CPU (same run)`, `≈ ${fmt(qSaml)}`, rateVerdict(samlSso.n, samlSso.median, qSaml, 300)]);
   // Base = the product's defaults (no SAML SP) when that SUT ran; the gateway under load has an SP.
   const baseMem = r.memory['gw-pg-defaults'];
   const baseRss = baseMem?.idle.rssMiB ?? gwMem?.idle.rssMiB;
