@@ -7,16 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { createDb, type Queryable } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrate.ts';
 import { asOneStatement } from '../../src/storage/one-statement.ts';
-import { CONSUME_SQL } from '../../src/storage/unit-of-work.ts';
+import { CONSUME_SQL, orFail } from '../../src/storage/unit-of-work.ts';
+import { UPSERT } from '../../src/storage/oidc-adapter.ts';
 import { cpuSeconds, pin } from './cpu.ts';
 
 export interface FlushCost { ops: number; pgUsPerOp: number; clientUsPerOp: number; wallUsPerOp: number }
 
-const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
-  VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
-  ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-    uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
-const ORFAIL = `WITH c AS (${CONSUME_SQL}) SELECT 1 / count(*)::int AS consumed FROM c`;
+const ORFAIL = orFail(CONSUME_SQL);
 
 export async function flushCosts(url: string, cpu: number, durationMs: number): Promise<Record<'transaction' | 'one statement', FlushCost>> {
   const db = await createDb({ url, dataDir: '/nonexistent', poolMax: 1 });

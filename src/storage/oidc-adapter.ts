@@ -28,7 +28,8 @@ const GRANT_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Devic
 /** PostgreSQL text cannot hold NUL; such an id cannot exist, so it is simply unknown (not a 500). */
 const impossible = (id: unknown) => typeof id !== 'string' || id.includes('\u0000') || id.length > 1024;
 
-const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+/** Shared with bench/lib/flush-costs.ts, which times a refresh's commit made of it. */
+export const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
   VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
   ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
     uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;

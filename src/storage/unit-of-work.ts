@@ -4,8 +4,8 @@
 // row — are queued instead of each being its own autocommit; they are written together, in one transaction
 // (one statement where one-statement.ts can make one, else BEGIN … COMMIT), just before the response leaves.
 // Nothing is lost by that: the browser or client cannot act on the answer before it has it, and the answer
-// is sent only after the commit, so another instance finishing the login
-// reads everything this one wrote (and an instance dying mid-request leaves nothing half-written).
+// is sent only after the commit, so another instance finishing the login reads everything this one wrote
+// (and an instance dying mid-request leaves nothing half-written).
 //
 // Writes that decide something (a one-time UPDATE … WHERE consumed_at IS NULL, the TOTP step guard, attempt
 // counters) still run at once, with one exception: on the token endpoint the adapter's `consume` of the code
@@ -34,8 +34,8 @@ export interface Unit {
   overlay: Map<string, { row: OverlayRow; slot: number }>;
   /** Token endpoint only: consumes deferred to the flush (see above). */
   deferConsume: boolean;
-  /** `text`/`params`: another one-time write (deferOneTime: `INSERT/UPDATE … RETURNING 1`) instead of the oidc_models consume. */
-  consumes: Array<{ model: string; id: string; text?: string; params?: unknown[] }>;
+  /** One-time writes deferred to the flush: oidc_models consumes (deferConsume) and others (deferOneTime), each `… RETURNING` a row when it wins. */
+  consumes: Array<{ model: string; id: string; text: string; params: unknown[] }>;
   /** Flushed (or being flushed): later writes, e.g. from work the request left running, go straight out. */
   closed: boolean;
   /**
@@ -133,16 +133,17 @@ class ConsumeLost extends Error {
 
 export const CONSUME_SQL = 'UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING grant_id';
 /**
- * The consume as the flush sends it: it fails (division by zero, 22012) when it flips nothing, so the
- * statements sent behind it in the same round trip fail too and the transaction rolls back on its own.
+ * A one-time write as the flush's transaction sends it: it fails (division by zero, 22012) when it changes
+ * nothing, so the statements sent behind it in the same round trip fail too and the transaction rolls back.
  */
-const orFail = (oneTime: string) => `WITH c AS (${oneTime}) SELECT 1 / count(*)::int AS consumed FROM c`;
-const CONSUME_OR_FAIL_SQL = orFail(CONSUME_SQL);
+export const orFail = (oneTime: string) => `WITH c AS (${oneTime}) SELECT 1 / count(*)::int AS consumed FROM c`;
 const LOST = '22012';
 
 /**
- * Writes what the unit queued: one autocommit statement when there is only one, else one transaction
- * (deferred consumes first, so a loser writes nothing). Closes the unit. Throws on a database error.
+ * Writes what the unit queued in one commit — one statement when there is only one, or when
+ * one-statement.ts can make one of them, else one transaction — the deferred consumes first, so a loser
+ * writes nothing; then runs the unit's afterCommit callbacks if it committed. Closes the unit. Throws on a
+ * database error.
  */
 export async function flushUnit(u: Unit, onLost?: (q: Db, lost: { model: string; id: string }) => Promise<void>): Promise<FlushResult> {
   const r = await write(u, onLost);
@@ -161,7 +162,7 @@ async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string
   }
   // No consumed row may also be written in this unit (two changes to one row in one statement).
   const single = u.consumes.every((c) => !u.overlay.has(rowKey(c.model, c.id)))
-    ? asOneStatement(statements, u.consumes.map((c) => ({ text: c.text ?? CONSUME_SQL, params: c.params ?? [c.model, c.id] })))
+    ? asOneStatement(statements, u.consumes)
     : undefined;
   try {
     if (single) {
@@ -181,7 +182,7 @@ async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string
       // failure aborts the transaction, so the statements after it fail too (25P02) and the COMMIT rolls
       // back: the first rejection in order is the cause (and the only reason this function rejects).
       const sent = [
-        ...u.consumes.map((c) => (c.text ? q.query(orFail(c.text), c.params) : q.query(CONSUME_OR_FAIL_SQL, [c.model, c.id]))),
+        ...u.consumes.map((c) => q.query(orFail(c.text), c.params)),
         ...statements.map((s) => q.query(s.text, s.params)),
       ];
       const settled = await Promise.allSettled(sent);
@@ -203,7 +204,7 @@ async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string
 /** Defers a consume to the flush (token endpoint units only). */
 export function deferConsume(u: Unit, db: Db, model: string, id: string) {
   bind(u, db);
-  u.consumes.push({ model, id });
+  u.consumes.push({ model, id, text: CONSUME_SQL, params: [model, id] });
 }
 
 /**

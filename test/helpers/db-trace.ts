@@ -1,7 +1,7 @@
 // Counts what the gateway sends through its Db while a flow runs: durable commits (a write that changed a
 // row outside a transaction, or a transaction that wrote), reads, and every statement as "VERB table"
-// (a transaction as TX[…], a unit of work written as one statement as ONE[…]). Used by the commit budgets in test/storage/login-writes.test.ts and
-// test/saml/round-trip-commits.test.ts.
+// (a transaction as TX[…], a unit of work written as one statement as ONE[…]). Used by the commit budgets
+// in test/storage/login-writes.test.ts and test/saml/round-trip-commits.test.ts.
 import type { Db, Queryable, TransactionOptions } from '../../src/storage/db.ts';
 import { writesOf } from '../../src/storage/one-statement.ts';
 
