@@ -217,6 +217,7 @@ const kp = await keyPair(0);
 const signedRequest = (id: string) => b64(signXml(authnRequestXml(gw, { id }), kp));
 let requestIds = 0;
 const samlSuccesses = async () => (await gw.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'saml.sso' AND outcome = 'success'`)).rows[0]!.n;
+const assertionsCounted = async () => (await gw.services.metrics.issued.get()).values.find((v) => v.labels.kind === 'saml_assertion')?.value ?? 0;
 
 t.test('SAML AuthnRequest ID: one signed request posted 20 times in parallel', async (t) => {
   report.push(await raceRounds(t, 'SAML request ID', {
@@ -258,6 +259,7 @@ t.test('SAML parked request (InResponseTo): the return from the login opened 20 
       const back = step.url;
       const responses: string[] = [];
       const before = await samlSuccesses();
+      const counted = await assertionsCounted();
       return {
         async fire() {
           const res = await browser.get(back);
@@ -272,6 +274,7 @@ t.test('SAML parked request (InResponseTo): the return from the login opened 20 
           t.match(xml, `InResponseTo="${id}"`, `round ${round + 1}: it answers the request`);
           t.match(xml, 'urn:oasis:names:tc:SAML:2.0:status:Success', `round ${round + 1}: a successful Response`);
           t.equal(await samlSuccesses(), before + 1, `round ${round + 1}: one sign-in audited`);
+          t.equal(await assertionsCounted(), counted + 1, `round ${round + 1}: one assertion counted in gatehouse_issued_total`);
         },
       };
     },

@@ -16,6 +16,7 @@ import { defaultAcs, type Acs, type SamlSp } from './sp-registry.ts';
 import type { Inbound, WireMessage } from './request-guard.ts';
 import type { AuthnAsked } from './store.ts';
 import { attrOf } from './xml-guard.ts';
+import { afterCommit } from '../../storage/unit-of-work.ts';
 
 const PASSIVE_ERRORS = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
 
@@ -146,7 +147,8 @@ export function createSso(c: SamlContext) {
           notBefore: new Date(now.getTime() - cfg.clockSkewSeconds * 1000), notOnOrAfter: new Date(now.getTime() + cfg.assertionTtlSeconds * 1000),
         });
         const samlResponse = await signLoginResponse({ idpEntityId: c.idpEntityId, issuer: c.issuer, key, sp, acsUrl: parked.acsUrl, ...(parked.requestId ? { inResponseTo: parked.requestId } : {}), responseId, assertionId, xml });
-        c.s.metrics.issued.inc({ kind: 'saml_assertion' });
+        // Counted once the request's commit took the parked request and the code: a parallel loser hands out nothing.
+        afterCommit(() => c.s.metrics.issued.inc({ kind: 'saml_assertion' }));
         await c.s.audit.record({ type: 'saml.sso', outcome: 'success', userId: user.id, username: user.username, clientId: sp.entityId, detail: { amr: signIn.amr, authnClass, idpInitiated: !parked.requestId } });
         return { kind: 'post', action: parked.acsUrl, spName: sp.name, fields: { SAMLResponse: samlResponse, ...(parked.relayState !== null ? { RelayState: parked.relayState } : {}) } };
       } catch (err) {
