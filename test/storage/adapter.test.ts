@@ -6,6 +6,31 @@ import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrate.ts';
 import { createOidcAdapter, sweepOidcModels } from '../../src/storage/oidc-adapter.ts';
 import { adapterContract } from './adapter-contract.ts';
+import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
+
+/** Inside a request's unit of work a Session is read once and handed out as copies (oidc-adapter.ts). */
+async function snapshotTest(t: Test, db: Db) {
+  const Session = createOidcAdapter(db);
+  const stored = { jti: 'snap', uid: 'snap-uid', kind: 'Session', accountId: 'a1', authorizations: { c1: { sid: 's1', grantId: 'g1' } }, amr: ['pwd', 'otp'],
+    ...JSON.parse('{"__proto__": {"polluted": true}}') };
+  await new Session('Session').upsert('snap', stored, 600);
+  await runInUnit(newUnit(), async () => {
+    const a = new Session('Session');
+    const first = await a.find('snap');
+    const second = await a.find('snap');
+    const byUid = await a.findByUid('snap-uid');
+    t.same(second, first, 'the second read answers the same payload');
+    t.same(byUid, first, 'and so does the read by uid');
+    (first!.authorizations as Record<string, { sid: string }>).c1!.sid = 'changed';
+    (first!.amr as string[]).push('mutated');
+    const third = await a.find('snap');
+    t.equal((third!.authorizations as Record<string, { sid: string }>).c1!.sid, 's1', 'a caller changing its copy changes no other read (nested object)');
+    t.same(third!.amr, ['pwd', 'otp'], 'nor an array');
+    t.equal(Object.getPrototypeOf(third), Object.prototype, 'a "__proto__" key stays data: the copy\'s prototype is untouched');
+    t.same(Object.getOwnPropertyDescriptor(third, '__proto__')?.value, { polluted: true }, 'and the key is kept');
+    t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing polluted');
+  });
+}
 
 async function sweeperTest(t: Test, db: Db) {
   await db.query('DELETE FROM oidc_models'); // the database is shared with the contract run before
@@ -40,5 +65,6 @@ for (const kind of ['pglite', 'pg'] as const) {
     await migrate(fresh.db);
     await t.test('adapter contract', (t) => adapterContract(t, async () => ({ db: fresh.db, drop: async () => {} })));
     await t.test('sweeper deletes expired rows only', (t) => sweeperTest(t, fresh.db));
+    await t.test('a unit of work reads a Session once and hands out independent copies', (t) => snapshotTest(t, fresh.db));
   });
 }
