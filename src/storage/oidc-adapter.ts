@@ -39,17 +39,27 @@ const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
  * A token and its Grant in one statement: oidc-provider looks the Grant up right after the token (code and
  * refresh grants, userinfo, introspection), so inside a unit of work the second lookup costs no round trip.
  * With `account` (the protocol layer's one-row subquery over the token's accountId, as text), the account
- * oidc-provider's findAccount reads next comes along too (users/users.ts ACCOUNT_JSON).
+ * oidc-provider's findAccount reads next comes along too (users/users.ts ACCOUNT_JSON). A token that
+ * expires with its session (no offline_access: every code of a login, SAML's too) comes with that Session,
+ * which oidc-provider reads by uid next (models/token_helpers.js checkSessionBinding):
+ * https://github.com/panva/node-oidc-provider/blob/main/lib/models/token_helpers.js
  */
-const findWithGrant = (account?: AccountJson) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''}
+const findWithGrant = (account?: AccountJson) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''},
+    s.id AS session_id, s.payload AS session_payload, floor(extract(epoch FROM s.consumed_at))::text AS session_consumed
   FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())${
   account ? `\n  LEFT JOIN LATERAL ${account("t.payload->>'accountId'")} a ON true` : ''}
+  LEFT JOIN LATERAL (SELECT id, payload, consumed_at FROM oidc_models WHERE t.payload->>'expiresWithSession' = 'true'
+    AND model = 'Session' AND uid = t.payload->>'sessionUid' AND (expires_at IS NULL OR expires_at > now()) LIMIT 1) s ON true
   WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
 /**
  * Given an SQL text expression holding an account id, a subquery giving at most one row whose `account`
  * column is that account as one jsonb value.
  */
 export type AccountJson = (accountIdText: string) => string;
+type WithGrantRow = Row & {
+  grant_payload: AdapterPayload | null; account?: Record<string, unknown> | null;
+  session_id: string | null; session_payload: AdapterPayload | null; session_consumed: string | null;
+};
 const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
 const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
@@ -158,13 +168,23 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
       if (snap?.has(key)) { const hit = snap.get(key); return hit ? toPayload(copyOf(hit)) : undefined; }
       let row: Row | undefined;
       if (u && WITH_GRANT.has(this.model)) {
-        const withGrant = (await db.query<Row & { grant_payload: AdapterPayload | null; account?: Record<string, unknown> | null }>(FIND_WITH_GRANT, [this.model, id])).rows[0];
+        const withGrant = (await db.query<WithGrantRow>(FIND_WITH_GRANT, [this.model, id])).rows[0];
         row = withGrant;
-        const { grantId, accountId } = withGrant?.payload ?? {};
+        const { grantId, accountId, expiresWithSession, sessionUid } = withGrant?.payload ?? {};
         if (withGrant && typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) {
           u.prefetched.set(rowKey('Grant', grantId), withGrant.grant_payload);
         }
         if (withGrant && opts.account && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withGrant.account ?? null);
+        if (withGrant && expiresWithSession === true && typeof sessionUid === 'string') {
+          // Into the Session snapshot as findByUid would have read it (unless this unit read it already).
+          const sessions = snapshotOf('Session')!;
+          const byUid = `uid\u0000${rowKey('Session', sessionUid)}`;
+          if (!sessions.has(byUid)) {
+            const session = withGrant.session_id === null ? null : { id: withGrant.session_id, payload: withGrant.session_payload!, consumed: withGrant.session_consumed };
+            sessions.set(byUid, session);
+            if (session && !sessions.has(rowKey('Session', session.id))) sessions.set(rowKey('Session', session.id), session);
+          }
+        }
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }

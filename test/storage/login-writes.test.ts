@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import * as client from 'openid-client';
 import { traceDb, resetTrace as reset, type DbTrace as Trace } from '../helpers/db-trace.ts';
 import { startGateway, confidentialClient, type Gateway } from '../helpers/gateway.ts';
-import { discover, loginAndGetTokens, addUser } from '../helpers/oidc.ts';
+import { discover, loginAndGetTokens, loginAndGetCallback, addUser } from '../helpers/oidc.ts';
 import { enrollTotp, freshTotp, login, policyClient, submitCode, isChoicePage, chooseFactor, atClient, PASSWORD } from '../helpers/mfa.ts';
 
 const mfaClient = policyClient('required', 'app-mfa');
@@ -27,6 +27,28 @@ t.test('a password login (authorize → form → code → token) makes at most 4
   t.ok(r.tokens.id_token, 'the login completed');
   t.comment(`password login: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
   t.ok(tr.commits <= 4, `durable commits per password login: ${tr.commits} (≤ 4)`);
+});
+
+// The code comes with its Grant, its account and (it expires with the session: no offline_access) the
+// Session oidc-provider checks it against: one read, then the one commit (storage/oidc-adapter.ts).
+t.test('the code exchange is one read and one commit, and a code whose session ended is refused', async (t) => {
+  const { gw, tr } = await gateway(t);
+  await addUser(gw, 'dave');
+  const rp = await discover(gw);
+  const exchange = (r: Awaited<ReturnType<typeof loginAndGetCallback>>) => client.authorizationCodeGrant(rp, r.callback, { pkceCodeVerifier: r.verifier, expectedState: r.state, expectedNonce: r.nonce });
+  const first = await loginAndGetCallback(gw, rp, 'dave', 'correct horse battery', { scope: 'openid profile' });
+  reset(tr);
+  const tokens = await exchange(first);
+  t.ok(tokens.id_token && tokens.access_token, 'tokens issued');
+  t.comment(`code exchange: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
+  t.equal(tr.reads, 1, 'one read: the code with its Grant, its account and its Session');
+  t.equal(tr.commits, 1, 'one commit');
+  // The session ends between the login and the exchange: the code dies with it (checkSessionBinding saw
+  // the Session that came with the code, and it is gone).
+  const second = await loginAndGetCallback(gw, rp, 'dave', 'correct horse battery', { scope: 'openid profile' });
+  await gw.services.db.query(`DELETE FROM oidc_models WHERE model = 'Session'`);
+  const refused = await exchange(second).then(() => 'accepted', (e: { error?: string }) => e.error);
+  t.equal(refused, 'invalid_grant', 'a code whose session is gone is refused');
 });
 
 t.test('a password + TOTP login', async (t) => {
