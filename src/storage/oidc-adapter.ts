@@ -61,6 +61,20 @@ type WithGrantRow = Row & {
   session_id: string | null; session_payload: AdapterPayload | null; session_consumed: string | null;
 };
 const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
+/**
+ * Where a Session or an Interaction names the account oidc-provider loads next (findAccount): the session's
+ * own, when /oidc/auth finds a signed-in browser; the login result's, when the authorization resumes after
+ * the login form. Read with the row inside a unit of work (like a token's), so that load costs no statement.
+ */
+const ACCOUNT_OF: Record<string, (p: string) => string> = {
+  Session: (p) => `${p}->>'accountId'`,
+  Interaction: (p) => `${p}->'result'->'login'->>'accountId'`,
+};
+const accountIdOf = (model: string, p: AdapterPayload): unknown =>
+  model === 'Session' ? p.accountId : ((p.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId);
+const findWithAccount = (account: AccountJson, model: string) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, a.account
+  FROM oidc_models t LEFT JOIN LATERAL ${account(ACCOUNT_OF[model]!('t.payload'))} a ON true
+  WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
 const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
 
@@ -111,6 +125,7 @@ const copyOf = (row: Row & { id: string }): Row & { id: string } => ({ ...row, p
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) {
   const FIND_WITH_GRANT = findWithGrant(opts.account);
+  const FIND_WITH_ACCOUNT = new Map(opts.account ? Object.keys(ACCOUNT_OF).map((m) => [m, findWithAccount(opts.account!, m)]) : []);
   return class PgAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) { this.model = model; }
@@ -185,6 +200,11 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
             if (session && !sessions.has(rowKey('Session', session.id))) sessions.set(rowKey('Session', session.id), session);
           }
         }
+      } else if (u && FIND_WITH_ACCOUNT.has(this.model)) {
+        const withAccount = (await db.query<Row & { account: Record<string, unknown> | null }>(FIND_WITH_ACCOUNT.get(this.model)!, [this.model, id])).rows[0];
+        row = withAccount;
+        const accountId = withAccount && accountIdOf(this.model, withAccount.payload);
+        if (withAccount && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withAccount.account ?? null);
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }
