@@ -22,11 +22,25 @@ export function createChallenges(db: Db) {
         ORDER BY expires_at DESC LIMIT 1`, [interactionUid, factor]);
       return r.rows[0];
     },
-    /** Counts one try; undefined when the challenge is gone, spent or out of tries. */
-    async countAttempt(id: string, maxAttempts: number): Promise<number | undefined> {
-      const r = await db.query<{ attempts: number }>(`UPDATE mfa_challenges SET attempts = attempts + 1
-        WHERE id = $1 AND consumed_at IS NULL AND expires_at > now() AND attempts < $2 RETURNING attempts`, [id, maxAttempts]);
-      return r.rows[0]?.attempts;
+    /**
+     * Finds this interaction's live challenge for a factor and counts one try on it, in one statement (a
+     * code submission's first step; committed at once, whatever the code turns out to be). Undefined when
+     * there is no live challenge; `attempt` undefined when it is out of tries (or was spent meanwhile).
+     * The UPDATE re-checks its conditions on the row's newest version, so parallel submissions count one
+     * try each and none passes the limit.
+     */
+    async countAttempt(interactionUid: string, factor: string, maxAttempts: number): Promise<{ id: string; attempt?: number; challenge?: StoredChallenge } | undefined> {
+      const r = await db.query<{ id: string; attempts: number | null; factor: string; userId: string; state: Record<string, unknown> }>(`WITH cur AS (
+          SELECT id FROM mfa_challenges WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
+          ORDER BY expires_at DESC LIMIT 1),
+        up AS (UPDATE mfa_challenges m SET attempts = m.attempts + 1 FROM cur
+          WHERE m.id = cur.id AND m.consumed_at IS NULL AND m.expires_at > now() AND m.attempts < $3
+          RETURNING m.id, m.factor, m.user_id, m.state, m.attempts)
+        SELECT cur.id, up.attempts, up.factor, up.user_id AS "userId", up.state FROM cur LEFT JOIN up ON up.id = cur.id`, [interactionUid, factor, maxAttempts]);
+      const row = r.rows[0];
+      if (!row) return undefined;
+      if (row.attempts === null) return { id: row.id };
+      return { id: row.id, attempt: row.attempts, challenge: { id: row.id, factor: row.factor, userId: row.userId, state: row.state, attempts: row.attempts } };
     },
     /**
      * Consumes a challenge atomically; only the first caller gets it. For Duo this runs *before* the code

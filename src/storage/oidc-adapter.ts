@@ -72,8 +72,15 @@ const ACCOUNT_OF: Record<string, (p: string) => string> = {
 };
 const accountIdOf = (model: string, p: AdapterPayload): unknown =>
   model === 'Session' ? p.accountId : ((p.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId);
-const findWithAccount = (account: AccountJson, model: string) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, a.account
-  FROM oidc_models t LEFT JOIN LATERAL ${account(ACCOUNT_OF[model]!('t.payload'))} a ON true
+/**
+ * A Session also comes with the Grants of its authorizations (one per client it signed in to, keyed by
+ * Grant id): at /oidc/auth oidc-provider looks up the requesting client's Grant right after the Session.
+ */
+const SESSION_GRANTS = `LEFT JOIN LATERAL (SELECT jsonb_object_agg(g.id, g.payload) AS grants FROM oidc_models g
+    WHERE g.model = 'Grant' AND (g.expires_at IS NULL OR g.expires_at > now()) AND g.id IN (SELECT e.value->>'grantId'
+      FROM jsonb_each(CASE WHEN jsonb_typeof(t.payload->'authorizations') = 'object' THEN t.payload->'authorizations' END) e)) gr ON true`;
+const findWithAccount = (account: AccountJson, model: string) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, a.account${model === 'Session' ? ', gr.grants' : ''}
+  FROM oidc_models t LEFT JOIN LATERAL ${account(ACCOUNT_OF[model]!('t.payload'))} a ON true${model === 'Session' ? `\n  ${SESSION_GRANTS}` : ''}
   WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
 const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
@@ -201,10 +208,18 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
           }
         }
       } else if (u && FIND_WITH_ACCOUNT.has(this.model)) {
-        const withAccount = (await db.query<Row & { account: Record<string, unknown> | null }>(FIND_WITH_ACCOUNT.get(this.model)!, [this.model, id])).rows[0];
+        const withAccount = (await db.query<Row & { account: Record<string, unknown> | null; grants?: Record<string, AdapterPayload> | null }>(FIND_WITH_ACCOUNT.get(this.model)!, [this.model, id])).rows[0];
         row = withAccount;
         const accountId = withAccount && accountIdOf(this.model, withAccount.payload);
         if (withAccount && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withAccount.account ?? null);
+        const authorizations = withAccount && this.model === 'Session' ? withAccount.payload.authorizations : undefined;
+        if (authorizations && typeof authorizations === 'object') {
+          for (const a of Object.values(authorizations as Record<string, { grantId?: unknown }>)) {
+            const grantId = a?.grantId;
+            if (typeof grantId !== 'string' || u.overlay.get(rowKey('Grant', grantId)) !== undefined) continue;
+            u.prefetched.set(rowKey('Grant', grantId), withAccount!.grants?.[grantId] ?? null);
+          }
+        }
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }

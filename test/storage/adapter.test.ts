@@ -7,6 +7,39 @@ import { migrate } from '../../src/storage/migrate.ts';
 import { createOidcAdapter, sweepOidcModels } from '../../src/storage/oidc-adapter.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
+import { ACCOUNT_JSON } from '../../src/users/users.ts';
+import { traceDb } from '../helpers/db-trace.ts';
+
+/**
+ * A Session read inside a unit of work brings its account and the Grants of its authorizations: the
+ * lookups oidc-provider makes next cost no statement, and what is gone stays gone (oidc-adapter.ts).
+ */
+async function sessionPrefetchTest(t: Test, db: Db) {
+  const plain = createOidcAdapter(db);
+  await new plain('Grant').upsert('g-live', { jti: 'g-live', kind: 'Grant', accountId: 'nobody', clientId: 'c1' }, 600);
+  await new plain('Grant').upsert('g-expired', { jti: 'g-expired', kind: 'Grant', accountId: 'nobody', clientId: 'c3' }, 0);
+  await new plain('Session').upsert('s-pre', { jti: 's-pre', uid: 's-pre-uid', kind: 'Session', accountId: 'not-a-uuid',
+    authorizations: { c1: { sid: 'a', grantId: 'g-live' }, c2: { sid: 'b', grantId: 'g-deleted' }, c3: { sid: 'c', grantId: 'g-expired' } } }, 600);
+  const tr = traceDb(db);
+  const Adapter = createOidcAdapter(db, { account: ACCOUNT_JSON });
+  await runInUnit(newUnit(), async () => {
+    const session = await new Adapter('Session').find('s-pre');
+    t.equal(session?.accountId, 'not-a-uuid', 'the session itself');
+    t.equal(tr.reads, 1, 'one statement');
+    const grants = new Adapter('Grant');
+    t.match(await grants.find('g-live'), { jti: 'g-live', clientId: 'c1' }, 'a live Grant of the session comes with it');
+    t.equal(await grants.find('g-deleted'), undefined, 'a Grant that no longer exists is not found');
+    t.equal(await grants.find('g-expired'), undefined, 'nor an expired one');
+    t.equal(tr.reads, 1, 'no statement for any of the three');
+    t.match(await grants.find('g-live'), { jti: 'g-live' }, 'a second lookup of the same Grant reads it again');
+    t.equal(tr.reads, 2);
+  });
+  await runInUnit(newUnit(), async () => {
+    await new Adapter('Grant').upsert('g-live', { jti: 'g-live', kind: 'Grant', accountId: 'nobody', clientId: 'c1', changed: true }, 600);
+    await new Adapter('Session').find('s-pre');
+    t.match(await new Adapter('Grant').find('g-live'), { changed: true }, 'this request\'s own write to a Grant wins over the prefetched row');
+  });
+}
 
 /** Inside a request's unit of work a Session is read once and handed out as copies (oidc-adapter.ts). */
 async function snapshotTest(t: Test, db: Db) {
@@ -66,5 +99,6 @@ for (const kind of ['pglite', 'pg'] as const) {
     await t.test('adapter contract', (t) => adapterContract(t, async () => ({ db: fresh.db, drop: async () => {} })));
     await t.test('sweeper deletes expired rows only', (t) => sweeperTest(t, fresh.db));
     await t.test('a unit of work reads a Session once and hands out independent copies', (t) => snapshotTest(t, fresh.db));
+    await t.test('a Session comes with its Grants inside a unit of work', (t) => sessionPrefetchTest(t, fresh.db));
   });
 }

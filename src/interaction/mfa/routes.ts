@@ -167,11 +167,11 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const user = await userOf(c);
     if (!user) return reply;
     const factor = d.mfa.byId(id)!;
-    const ch = await d.mfa.challenges.current(c.uid, id);
-    if (!ch) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
-    const attempt = await d.mfa.challenges.countAttempt(ch.id, maxAttempts);
-    if (attempt === undefined) {
-      await d.mfa.challenges.consume(ch.id, c.uid, id);
+    const counted = await d.mfa.challenges.countAttempt(c.uid, id, maxAttempts);
+    if (!counted) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
+    const { attempt, challenge: ch } = counted;
+    if (attempt === undefined || !ch) {
+      await d.mfa.challenges.consume(counted.id, c.uid, id);
       return handleOutcome(c, user, id, { ok: false, reason: 'too_many_attempts' });
     }
     const verdict = await d.throttle.check(user.username, req.ip);
