@@ -1,5 +1,6 @@
 // npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile]
 // npm run bench -- --only=soak --soak-from=bench/out/results-….json   (the soak alone, at the peaks of a saved run)
+// npm run bench -- --only=login,saml --against=<checkout>           (a same-run A/B against another commit's gateway)
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
 //
@@ -12,7 +13,7 @@
 import { writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import os from 'node:os';
 import { BENCH, ROOT, spawnChild, type Child } from './lib/proc.ts';
 import { affinity, cpuSeconds, cpuTimes, loadAverage, memory, pin } from './lib/cpu.ts';
@@ -33,6 +34,13 @@ const quick = argv.includes('--quick');
 const profile = argv.includes('--profile') || (!quick && !argv.includes('--no-profile'));
 const only = new Set((argv.find((a) => a.startsWith('--only='))?.slice(7) ?? '').split(',').filter(Boolean));
 const want = (s: string) => only.size === 0 || only.has(s);
+/**
+ * --against=<checkout>: the gateway of another checkout (a git worktree of an earlier commit, with
+ * node_modules linked) runs as gw-pg-base beside gw-pg, interleaved run by run with it in the login and
+ * SAML scenarios: a same-run A/B of a change, where before/after runs minutes apart measure the machine.
+ */
+const againstDir = argv.find((a) => a.startsWith('--against='))?.slice(10);
+const against = againstDir ? { dir: resolve(againstDir), rev: execFileSync('git', ['-C', againstDir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim() } : undefined;
 const num = (name: string, def: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 
 const P = quick
@@ -161,7 +169,7 @@ async function startBare(inFastify = false): Promise<Sut> {
   return { name, label: `bare oidc-provider (memory adapter, static client${inFastify ? ', mounted in Fastify like the gateway' : ''})`, child: c, kind: 'bare', base: `http://127.0.0.1:${port}`, tlsBase: `https://127.0.0.1:${tlsPort}`, tokenPath: '/token', startMs: Date.now() - s, startCpuS: cpuSeconds(c.pid) ?? NaN };
 }
 
-async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?: number; tls?: boolean; logLevel?: string; bootCpu?: number; saml?: boolean } = {}): Promise<Sut> {
+async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?: number; tls?: boolean; logLevel?: string; bootCpu?: number; saml?: boolean; root?: string } = {}): Promise<Sut> {
   const port = await freePort();
   const tlsPort = o.tls ? await freePort() : undefined;
   const configFile = join(OUT, `config-${name}.json`);
@@ -173,14 +181,14 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
   const spec = { name, configFile, db, databaseUrl, dataDir, port, ...(tlsPort ? { tls: { port: tlsPort, ...tlsCert } } : {}) };
   const s = Date.now();
   const c = spawnChild({
-    name, cpu: o.bootCpu ?? BOOT_CPU, script: 'bench/sut/gateway.ts', args: [JSON.stringify(spec)], logFile: join(logDir, `${name}.log`),
-    execArgv: ['--expose-gc'],
+    name, cpu: o.bootCpu ?? BOOT_CPU, script: o.root ? join(o.root, 'bench/sut/gateway.ts') : 'bench/sut/gateway.ts', args: [JSON.stringify(spec)], logFile: join(logDir, `${name}.log`),
+    execArgv: ['--expose-gc'], ...(o.root ? { cwd: o.root } : {}),
   });
   children.push(c);
   await c.once('ready', 300_000);
   pin(c.pid, SUT_CPU);
   return {
-    name, label: `gateway on ${db === 'pg' ? 'PostgreSQL' : 'PGlite'}${o.manyClients ? ` with ${o.manyClients.toLocaleString('en-US')} clients` : ''}${o.logLevel ? `, log level ${o.logLevel}` : ''}${o.saml === false ? ', product defaults (no SAML SP)' : ''}`,
+    name, label: `gateway${o.root ? ` at ${against?.rev}` : ''} on ${db === 'pg' ? 'PostgreSQL' : 'PGlite'}${o.manyClients ? ` with ${o.manyClients.toLocaleString('en-US')} clients` : ''}${o.logLevel ? `, log level ${o.logLevel}` : ''}${o.saml === false ? ', product defaults (no SAML SP)' : ''}`,
     child: c, kind: 'gateway', db, app: db === 'pg' ? app : undefined,
     base: `http://127.0.0.1:${port}`, tlsBase: tlsPort ? `https://127.0.0.1:${tlsPort}` : undefined, tokenPath: '/oidc/token', startMs: Date.now() - s, startCpuS: cpuSeconds(c.pid) ?? NaN,
   };
@@ -262,6 +270,7 @@ const booting = {
   // The base footprint: the product's defaults, no SAML SP (the SAML stack, its XSD worker included, loads
   // only with SPs; every other SUT has one). Measured idle, then stopped.
   defaults: want('memory') && pg ? startGateway('gw-pg-defaults', 'pg', { saml: false, bootCpu: SUT_CPU }) : undefined,
+  base: against && pg && (want('login') || want('saml')) ? startGateway('gw-pg-base', 'pg', { root: against.dir, bootCpu: SUT_CPU }) : undefined,
 };
 for (const b of Object.values(booting)) b?.catch(() => {}); // awaited below
 // ---------------------------------------------------------------------------------------------- baselines (while the SUTs boot)
@@ -295,8 +304,9 @@ await scenario('micro', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------- SUTs (ready)
-const [bare, gw, lite, many, warnlog, bareFastify, defaults] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify, booting.defaults]);
-for (const s of [bare, gw, lite, many, warnlog, bareFastify, defaults]) {
+const [bare, gw, lite, many, warnlog, bareFastify, defaults, base] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify, booting.defaults, booting.base]);
+if (against) results.notes.push(`--against: gw-pg-base is the gateway of commit ${against.rev} (${against.dir}), interleaved run by run with gw-pg in the login and SAML scenarios.`);
+for (const s of [bare, gw, lite, many, warnlog, bareFastify, defaults, base]) {
   if (!s) continue;
   results.memory[s.name] = { label: s.label, startMs: s.startMs, startCpuS: s.startCpuS, idle: await settledRss(s) };
   say(`${s.label}: ready in ${s.startMs} ms, idle RSS ${results.memory[s.name]!.idle.rssMiB.toFixed(0)} MiB, CPUs ${affinity(s.child.pid)}`);
@@ -345,6 +355,11 @@ await scenario('login', async () => {
     // Returning users (TOTP used last time, so the MFA step opens on its code form), as in steady state:
     // a first TOTP login adds the factor choice and one more request.
     await seed(gw, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
+    if (base) {
+      await seed(base, 'u', P.users);
+      await seed(base, 'c', P.cheapUsers, { cheapHash: true });
+      await seed(base, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
+    }
     const sizeBefore = await gw.child.call<{ bytes: number }>('dbSize');
     const pg0 = await pg!.counters();
     const n0 = results.measurements.length;
@@ -355,6 +370,11 @@ await scenario('login', async () => {
       { sut: gw, variant: 'password', load: loginLoad(gw, pwd), counters: true },
       { sut: gw, variant: 'password-cheap-hash', load: loginLoad(gw, cheap), counters: true },
       { sut: gw, variant: 'password+totp', load: loginLoad(gw, totp), counters: true },
+      ...(base ? [
+        { sut: base, variant: 'password', load: loginLoad(base, pwd), counters: true },
+        { sut: base, variant: 'password-cheap-hash', load: loginLoad(base, cheap), counters: true },
+        { sut: base, variant: 'password+totp', load: loginLoad(base, totp), counters: true },
+      ] : []),
     ]);
     if (!quick) await pg!.settle();
     await new Promise((r) => setTimeout(r, quick ? 1100 : 11_000)); // idle backends flush their statistics within PGSTAT_IDLE_INTERVAL (10 s)
@@ -428,13 +448,19 @@ await scenario('saml', async () => {
   await seed(gw, 's', P.users);
   const target = { issuer: info.issuer, spEntityId: SAML_SP.entityId, acs: SAML_SP.acs, prefix: 's', users: P.users };
   const assertionOnly = { ...target, spEntityId: SAML_SP_ASSERTION.entityId, acs: SAML_SP_ASSERTION.acs };
-  const saml = (mode: string, concurrency: number, t = target) => (d: number, rate?: number) => () =>
-    load.call<LoopResult>('saml', { base: gw.base, target: t, mode, concurrency, durationMs: d, rate, browsers: quick ? 2 * P.loginConc : 64 });
+  const saml = (mode: string, concurrency: number, t = target, sut = gw) => (d: number, rate?: number) => () =>
+    load.call<LoopResult>('saml', { base: sut.base, target: t, mode, concurrency, durationMs: d, rate, browsers: quick ? 2 * P.loginConc : 64 });
+  const baseInfo = base ? await base.child.call<{ issuer: string }>('info') : undefined;
+  if (base) await seed(base, 's', P.users);
   try {
     await interleaved('saml', [
       { sut: gw, variant: 'sso-signed-in', load: saml('sso', P.loginConc), counters: true },
       { sut: gw, variant: 'sso-signed-in-assertion', load: saml('sso', P.loginConc, assertionOnly), counters: true },
       { sut: gw, variant: 'login-password', load: saml('login', P.loginConc), counters: true },
+      ...(base && baseInfo ? [
+        { sut: base, variant: 'sso-signed-in', load: saml('sso', P.loginConc, { ...target, issuer: baseInfo.issuer }, base), counters: true },
+        { sut: base, variant: 'sso-signed-in-assertion', load: saml('sso', P.loginConc, { ...assertionOnly, issuer: baseInfo.issuer }, base), counters: true },
+      ] : []),
     ]);
     results.scenarios.saml = { ...(results.scenarios.saml ?? {}), wip };
     await profiled(gw, 'saml-sso', saml('sso', P.loginConc)(P.runMs));
@@ -532,7 +558,7 @@ await scenario('memory', async () => {
 });
 
 if (bare) results.memory[bare.name] = { ...results.memory[bare.name]!, afterLoad: await settledRss(bare) };
-for (const s of [bare, gw, lite, warnlog, bareFastify]) if (s) { await s.child.stop(); children.splice(children.indexOf(s.child), 1); }
+for (const s of [bare, gw, lite, warnlog, bareFastify, base]) if (s) { await s.child.stop(); children.splice(children.indexOf(s.child), 1); }
 const load2 = load;
 
 await scenario('many', async () => {

@@ -22,6 +22,8 @@ export interface SpawnOptions {
   name: string; cpu: number | null; script: string; args?: string[]; env?: Record<string, string>;
   /** stdout/stderr go to this file (a gateway logs a line per request: never through a pipe to us). */
   logFile: string; execArgv?: string[];
+  /** Working directory (default: this checkout). */
+  cwd?: string;
 }
 
 export function spawnChild(o: SpawnOptions): Child {
@@ -30,7 +32,7 @@ export function spawnChild(o: SpawnOptions): Child {
   const cmd = o.cpu === null ? process.execPath : 'taskset';
   const argv = o.cpu === null ? node : ['-c', String(o.cpu), process.execPath, ...node];
   const proc = spawn(cmd, argv, {
-    cwd: ROOT, stdio: ['ignore', fd, fd, 'ipc'],
+    cwd: o.cwd ?? ROOT, stdio: ['ignore', fd, fd, 'ipc'],
     // The compile cache (V8 code cache for loaded modules) only shortens start-up, and bench start-ups run
     // several at once on a busy machine; steady-state code is compiled by V8 the same way either way.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', NODE_COMPILE_CACHE: `${ROOT}node_modules/.cache/gatehouse-bench/compile`, ...o.env },

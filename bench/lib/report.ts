@@ -429,6 +429,26 @@ export function renderReport(r: Results): string {
     p(`Logging cost: the same gateway with log level \`warn\` (no per-request line) did ${range(nologCc)} per SUT CPU-s, ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg-warnlog', 'gw-pg').median, 1)} vs level \`info\` (paired runs).`);
     p();
   }
+  // --against: the same scenarios on another commit's gateway, interleaved run by run with this one.
+  const baseRuns = r.measurements.filter((m) => m.sut === 'gw-pg-base' && typeof m.run === 'number');
+  if (baseRuns.length) {
+    const pairs = [...new Set(baseRuns.map((m) => `${m.scenario} | ${m.variant}`))];
+    const note = r.notes.find((n) => n.startsWith('--against'));
+    p(`A/B against an earlier commit, same run (${note ? note.replace(/^--against: /, '') : 'gw-pg-base'}). Paired: each run of this gateway divided by the other's run of the same round.`);
+    p();
+    const perOpMs = (ms0: Measurement[], f: (m: Measurement) => number) => median(ms0.map((m) => (f(m) * 1000) / m.completed));
+    table(['Scenario', 'Variant', 'This commit per SUT CPU-s', 'Earlier commit', 'Paired ratio', 'Gateway CPU ms/op (this / earlier)', 'PostgreSQL CPU ms/op (this / earlier)', 'Reads per op (this / earlier)'],
+      pairs.map((k) => {
+        const [sc, va] = k.split(' | ') as [string, string];
+        const a = runsOf(r, sc, va, 'gw-pg'); const b = runsOf(r, sc, va, 'gw-pg-base');
+        const pr = pairedRatio(r, sc, va, 'gw-pg', 'gw-pg-base');
+        const reads = (ms0: Measurement[]) => median(ms0.filter((m) => m.db).map((m) => m.db!.reads / m.completed));
+        return [sc, va, range(fig(a), 1), range(fig(b), 1), `${pctDiff(pr.median, 1)} [${pctDiff(pr.min, 1)} to ${pctDiff(pr.max, 1)}]`,
+          `${fmt(perOpMs(a, (m) => m.cpuGateway), 2)} / ${fmt(perOpMs(b, (m) => m.cpuGateway), 2)}`,
+          `${fmt(perOpMs(a, (m) => m.cpuPg), 2)} / ${fmt(perOpMs(b, (m) => m.cpuPg), 2)}`, `${fmt(reads(a), 1)} / ${fmt(reads(b), 1)}`];
+      }));
+    p();
+  }
   if (liteCc.n) {
     p(`PGlite reference: client credentials ${range(liteCc)} per CPU-s (no database access on this path); password login ${range(lgLite, 1)} per CPU-s (database work in-process).`);
     p();
