@@ -44,17 +44,19 @@ function table(sql: string): string {
 
 /** The Db with every statement counted: autocommit writes and write transactions are durable commits. */
 function counted(db: Db): Db {
-  const count = (sql: string) => {
-    const key = `${verb(sql)} ${table(sql)}`;
-    counters.statements[key] = (counters.statements[key] ?? 0) + 1;
-  };
   // A unit of work written as one statement (src/storage/one-statement.ts) is one autocommit write; its
-  // writes are counted one by one in the statement counts.
-  const note = (sql: string) => {
+  // writes are counted one by one in the statement counts. Classified once per statement text: the
+  // counting runs inside the measured windows, and the texts are a fixed set.
+  const seen = new Map<string, { verb: string; keys: string[] }>();
+  const classify = (sql: string) => {
     const parts = writesOf(sql);
-    if (!parts) { count(sql); return verb(sql); }
-    for (const p of parts) count(p);
-    return 'UNIT';
+    return parts ? { verb: 'UNIT', keys: parts.map((p) => `${verb(p)} ${table(p)}`) } : { verb: verb(sql), keys: [`${verb(sql)} ${table(sql)}`] };
+  };
+  const note = (sql: string) => {
+    let c = seen.get(sql);
+    if (!c) { c = classify(sql); if (seen.size < 1000) seen.set(sql, c); }
+    for (const key of c.keys) counters.statements[key] = (counters.statements[key] ?? 0) + 1;
+    return c.verb;
   };
   return {
     ...db,

@@ -27,15 +27,16 @@ export function createChallenges(db: Db) {
      * code submission's first step; committed at once, whatever the code turns out to be). Undefined when
      * there is no live challenge; `attempt` undefined when it is out of tries (or was spent meanwhile).
      * The UPDATE re-checks its conditions on the row's newest version, so parallel submissions count one
-     * try each and none passes the limit.
+     * try each and none passes the limit. It finds the row by primary key (`id = (SELECT …)`), not by a
+     * join: a join's plan, cached by PostgreSQL while the table was small, can stay a full scan as it grows.
      */
     async countAttempt(interactionUid: string, factor: string, maxAttempts: number): Promise<{ id: string; attempt?: number; challenge?: StoredChallenge } | undefined> {
       const r = await db.query<{ id: string; attempts: number | null; factor: string; userId: string; state: Record<string, unknown> }>(`WITH cur AS (
           SELECT id FROM mfa_challenges WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
           ORDER BY expires_at DESC LIMIT 1),
-        up AS (UPDATE mfa_challenges m SET attempts = m.attempts + 1 FROM cur
-          WHERE m.id = cur.id AND m.consumed_at IS NULL AND m.expires_at > now() AND m.attempts < $3
-          RETURNING m.id, m.factor, m.user_id, m.state, m.attempts)
+        up AS (UPDATE mfa_challenges SET attempts = attempts + 1
+          WHERE id = (SELECT id FROM cur) AND consumed_at IS NULL AND expires_at > now() AND attempts < $3
+          RETURNING id, factor, user_id, state, attempts)
         SELECT cur.id, up.attempts, up.factor, up.user_id AS "userId", up.state FROM cur LEFT JOIN up ON up.id = cur.id`, [interactionUid, factor, maxAttempts]);
       const row = r.rows[0];
       if (!row) return undefined;

@@ -3,8 +3,8 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
 import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
+import { createPrefetch, type AccountJson, type Row, type SnapshotRow } from './oidc-prefetch.ts';
 
-type Row = { payload: AdapterPayload; consumed: string | null };
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
 const SELECT = `SELECT ${COLUMNS} FROM oidc_models`;
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
@@ -35,53 +35,6 @@ export const UPSERT = `INSERT INTO oidc_models (model, id, payload, grant_id, ui
     uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
 const DESTROY = 'DELETE FROM oidc_models WHERE model = $1 AND id = $2';
 const FIND = `${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`;
-/**
- * A token and its Grant in one statement: oidc-provider looks the Grant up right after the token (code and
- * refresh grants, userinfo, introspection), so inside a unit of work the second lookup costs no round trip.
- * With `account` (the protocol layer's one-row subquery over the token's accountId, as text), the account
- * oidc-provider's findAccount reads next comes along too (users/users.ts ACCOUNT_JSON). A token that
- * expires with its session (no offline_access: every code of a login, SAML's too) comes with that Session,
- * which oidc-provider reads by uid next (models/token_helpers.js checkSessionBinding):
- * https://github.com/panva/node-oidc-provider/blob/main/lib/models/token_helpers.js
- */
-const findWithGrant = (account?: AccountJson) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''},
-    s.id AS session_id, s.payload AS session_payload, floor(extract(epoch FROM s.consumed_at))::text AS session_consumed
-  FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())${
-  account ? `\n  LEFT JOIN LATERAL ${account("t.payload->>'accountId'")} a ON true` : ''}
-  LEFT JOIN LATERAL (SELECT id, payload, consumed_at FROM oidc_models WHERE t.payload->>'expiresWithSession' = 'true'
-    AND model = 'Session' AND uid = t.payload->>'sessionUid' AND (expires_at IS NULL OR expires_at > now()) LIMIT 1) s ON true
-  WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
-/**
- * Given an SQL text expression holding an account id, a subquery giving at most one row whose `account`
- * column is that account as one jsonb value.
- */
-export type AccountJson = (accountIdText: string) => string;
-type WithGrantRow = Row & {
-  grant_payload: AdapterPayload | null; account?: Record<string, unknown> | null;
-  session_id: string | null; session_payload: AdapterPayload | null; session_consumed: string | null;
-};
-const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
-/**
- * Where a Session or an Interaction names the account oidc-provider loads next (findAccount): the session's
- * own, when /oidc/auth finds a signed-in browser; the login result's, when the authorization resumes after
- * the login form. Read with the row inside a unit of work (like a token's), so that load costs no statement.
- */
-const ACCOUNT_OF: Record<string, (p: string) => string> = {
-  Session: (p) => `${p}->>'accountId'`,
-  Interaction: (p) => `${p}->'result'->'login'->>'accountId'`,
-};
-const accountIdOf = (model: string, p: AdapterPayload): unknown =>
-  model === 'Session' ? p.accountId : ((p.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId);
-/**
- * A Session also comes with the Grants of its authorizations (one per client it signed in to, keyed by
- * Grant id): at /oidc/auth oidc-provider looks up the requesting client's Grant right after the Session.
- */
-const SESSION_GRANTS = `LEFT JOIN LATERAL (SELECT jsonb_object_agg(g.id, g.payload) AS grants FROM oidc_models g
-    WHERE g.model = 'Grant' AND (g.expires_at IS NULL OR g.expires_at > now()) AND g.id IN (SELECT e.value->>'grantId'
-      FROM jsonb_each(CASE WHEN jsonb_typeof(t.payload->'authorizations') = 'object' THEN t.payload->'authorizations' END) e)) gr ON true`;
-const findWithAccount = (account: AccountJson, model: string) => `SELECT t.payload, floor(extract(epoch FROM t.consumed_at))::text AS consumed, a.account${model === 'Session' ? ', gr.grants' : ''}
-  FROM oidc_models t LEFT JOIN LATERAL ${account(ACCOUNT_OF[model]!('t.payload'))} a ON true${model === 'Session' ? `\n  ${SESSION_GRANTS}` : ''}
-  WHERE t.model = $1 AND t.id = $2 AND (t.expires_at IS NULL OR t.expires_at > now())`;
 const FIND_BY_UID = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND uid = $2 AND ${LIVE}`;
 const FIND_BY_USER_CODE = `SELECT id, ${COLUMNS} FROM oidc_models WHERE model = $1 AND user_code = $2 AND ${LIVE}`;
 
@@ -103,8 +56,8 @@ export async function revokeReplayedGrant(db: Db, model: string, id: string): Pr
  * consumed state must be read fresh.
  */
 const SNAPSHOT_MODELS = new Set(['Interaction', 'Session']);
-const snapshots = new WeakMap<object, Map<string, (Row & { id: string }) | null>>();
-function snapshotOf(model: string): Map<string, (Row & { id: string }) | null> | undefined {
+const snapshots = new WeakMap<object, Map<string, SnapshotRow | null>>();
+function snapshotOf(model: string): Map<string, SnapshotRow | null> | undefined {
   const u = currentUnit();
   if (!u || !SNAPSHOT_MODELS.has(model)) return undefined;
   let m = snapshots.get(u);
@@ -127,12 +80,11 @@ function jsonCopy<T>(v: T): T {
   }
   return o as T;
 }
-const copyOf = (row: Row & { id: string }): Row & { id: string } => ({ ...row, payload: jsonCopy(row.payload) });
+const copyOf = (row: SnapshotRow): SnapshotRow => ({ ...row, payload: jsonCopy(row.payload) });
 
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
 export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) {
-  const FIND_WITH_GRANT = findWithGrant(opts.account);
-  const FIND_WITH_ACCOUNT = new Map(opts.account ? Object.keys(ACCOUNT_OF).map((m) => [m, findWithAccount(opts.account!, m)]) : []);
+  const prefetch = createPrefetch(opts.account);
   return class PgAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) { this.model = model; }
@@ -158,7 +110,7 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
     }
 
     /** A row found in the database, unless this unit has since rewritten or destroyed it. */
-    private current(row: (Row & { id: string }) | undefined, matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
+    private current(row: (SnapshotRow) | undefined, matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
       if (!row) return undefined;
       const q = this.queued(row.id);
       if (q === undefined) return toPayload(row);
@@ -189,37 +141,11 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
       const key = rowKey(this.model, id);
       if (snap?.has(key)) { const hit = snap.get(key); return hit ? toPayload(copyOf(hit)) : undefined; }
       let row: Row | undefined;
-      if (u && WITH_GRANT.has(this.model)) {
-        const withGrant = (await db.query<WithGrantRow>(FIND_WITH_GRANT, [this.model, id])).rows[0];
-        row = withGrant;
-        const { grantId, accountId, expiresWithSession, sessionUid } = withGrant?.payload ?? {};
-        if (withGrant && typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) {
-          u.prefetched.set(rowKey('Grant', grantId), withGrant.grant_payload);
-        }
-        if (withGrant && opts.account && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withGrant.account ?? null);
-        if (withGrant && expiresWithSession === true && typeof sessionUid === 'string') {
-          // Into the Session snapshot as findByUid would have read it (unless this unit read it already).
-          const sessions = snapshotOf('Session')!;
-          const byUid = `uid\u0000${rowKey('Session', sessionUid)}`;
-          if (!sessions.has(byUid)) {
-            const session = withGrant.session_id === null ? null : { id: withGrant.session_id, payload: withGrant.session_payload!, consumed: withGrant.session_consumed };
-            sessions.set(byUid, session);
-            if (session && !sessions.has(rowKey('Session', session.id))) sessions.set(rowKey('Session', session.id), session);
-          }
-        }
-      } else if (u && FIND_WITH_ACCOUNT.has(this.model)) {
-        const withAccount = (await db.query<Row & { account: Record<string, unknown> | null; grants?: Record<string, AdapterPayload> | null }>(FIND_WITH_ACCOUNT.get(this.model)!, [this.model, id])).rows[0];
-        row = withAccount;
-        const accountId = withAccount && accountIdOf(this.model, withAccount.payload);
-        if (withAccount && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), withAccount.account ?? null);
-        const authorizations = withAccount && this.model === 'Session' ? withAccount.payload.authorizations : undefined;
-        if (authorizations && typeof authorizations === 'object') {
-          for (const a of Object.values(authorizations as Record<string, { grantId?: unknown }>)) {
-            const grantId = a?.grantId;
-            if (typeof grantId !== 'string' || u.overlay.get(rowKey('Grant', grantId)) !== undefined) continue;
-            u.prefetched.set(rowKey('Grant', grantId), withAccount!.grants?.[grantId] ?? null);
-          }
-        }
+      // Inside a unit of work the row comes with what oidc-provider looks up next (storage/oidc-prefetch.ts).
+      const withCompanions = u ? prefetch.query(this.model) : undefined;
+      if (withCompanions) {
+        row = (await db.query<Row>(withCompanions, [this.model, id])).rows[0];
+        prefetch.keep(u!, this.model, row, () => snapshotOf('Session')!);
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];
       }
@@ -237,9 +163,9 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
       if (q) return q;
       const snap = snapshotOf(this.model);
       const key = `uid\u0000${rowKey(this.model, uid)}`;
-      let row: (Row & { id: string }) | null | undefined = snap?.get(key);
+      let row: (SnapshotRow) | null | undefined = snap?.get(key);
       if (row === undefined) {
-        row = (await db.query<Row & { id: string }>(FIND_BY_UID, [this.model, uid])).rows[0] ?? null;
+        row = (await db.query<SnapshotRow>(FIND_BY_UID, [this.model, uid])).rows[0] ?? null;
         snap?.set(key, row);
         if (row) snap?.set(rowKey(this.model, row.id), row);
       }
@@ -251,7 +177,7 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
       const match = (p: AdapterPayload) => p.userCode === userCode;
       const q = this.queuedWhere(match);
       if (q) return q;
-      const r = await db.query<Row & { id: string }>(FIND_BY_USER_CODE, [this.model, userCode]);
+      const r = await db.query<SnapshotRow>(FIND_BY_USER_CODE, [this.model, userCode]);
       return this.current(r.rows[0], match);
     }
 

@@ -28,6 +28,18 @@ t.test('placeholders are renumbered in order and the writes can be read back', a
   t.equal(writesOf(INSERT), undefined, 'an ordinary statement is not one');
 });
 
+t.test('a sequence is built once: the same texts give the same text, with this call\'s parameters; refusals are kept too', async (t) => {
+  const seq = (a: unknown, b: unknown) => asOneStatement([{ text: INSERT, params: [a, 'x'], distinctRows: true }, { text: 'DELETE FROM other WHERE id = $1', params: [b] }], [{ text: `${TAKE} RETURNING 1`, params: [a] }])!;
+  const first = seq(1, 2); const second = seq(5, 6);
+  t.equal(second.text, first.text, 'the same statement text');
+  t.same(second.params, [5, 5, 'x', 6], 'this call\'s parameters, in order');
+  const twice = [{ text: INSERT, params: [1, 'a'] }, { text: INSERT, params: [2, 'b'] }];
+  t.equal(asOneStatement(twice), undefined, 'refused');
+  t.equal(asOneStatement(twice), undefined, 'and refused again from the cache');
+  t.ok(asOneStatement(twice.map((w) => ({ ...w, distinctRows: true }))), 'the same texts with distinctRows are another sequence');
+  t.same(asOneStatement([{ text: INSERT, params: [3, 'c'] }])!.params, [3, 'c'], 'a prefix of a built sequence is its own sequence');
+});
+
 const withProbe = (t: Test, kind: DbKind): Promise<Db> =>
   withTable(t, kind, 'CREATE TABLE probe (id int PRIMARY KEY, v text NOT NULL DEFAULT \'\', taken boolean NOT NULL DEFAULT false)');
 const ids = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM probe ORDER BY id')).rows.map((r) => r.id);
