@@ -38,8 +38,11 @@ const verb = (sql: string) => {
 };
 const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE' || v === 'UNIT';
 function table(sql: string): string {
-  // The first FROM/INTO/UPDATE naming a relation (not `extract(epoch FROM col)`).
-  return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\)|\.)/i.exec(sql)?.[1] ?? '?';
+  // The first FROM/INTO/UPDATE naming a relation outside parentheses (not a subquery's, nor
+  // `extract(epoch FROM col)`); a CTE's write is classified from its own text (writesOf).
+  let top = sql;
+  for (let prev = ''; prev !== top;) { prev = top; top = top.replace(/\([^()]*\)/g, ''); }
+  return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b/i.exec(top)?.[1] ?? /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\)|\.)/i.exec(sql)?.[1] ?? '?';
 }
 
 /** The Db with every statement counted: autocommit writes and write transactions are durable commits. */

@@ -16,28 +16,32 @@ export type Row = { payload: AdapterPayload; consumed: string | null };
 export type SnapshotRow = Row & { id: string };
 
 /**
- * Given an SQL text expression holding an account id, a subquery giving at most one row whose `account`
- * column is that account as one jsonb value (users/users.ts ACCOUNT_JSON).
+ * Given an SQL text expression holding an account id, a scalar subquery giving that account as one jsonb
+ * value, or NULL (users/users.ts ACCOUNT_JSON).
  */
 export type AccountJson = (accountIdText: string) => string;
 
 type Companions = Row & {
   grant_payload?: AdapterPayload | null; account?: Record<string, unknown> | null; grants?: Record<string, AdapterPayload> | null;
-  session_id?: string | null; session_payload?: AdapterPayload | null; session_consumed?: string | null;
+  session?: { id: string; payload: AdapterPayload; consumed: string | null } | null;
 };
 
 const TOKENS = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
 const LIVE = (t: string) => `(${t}.expires_at IS NULL OR ${t}.expires_at > now())`;
 const CONSUMED = (t: string) => `floor(extract(epoch FROM ${t}.consumed_at))::text`;
 
+// Every companion is a correlated scalar subquery: a primary-key (or uid) lookup per row read, whatever
+// the table's size. As joins, their plans were made once per connection while the table was small and
+// kept after it grew (named prepared statements are re-planned only after an ANALYZE): the Grant join
+// became a scan of every Grant row (2.5 ms a read at 60,000 Grants, growing), which piled up requests in
+// the bench's 10-minute soak. bench/REPORT.md, 2026-12-06.
 function tokenQuery(account?: AccountJson): string {
-  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, g.payload AS grant_payload${account ? ', a.account' : ''},
-    s.id AS session_id, s.payload AS session_payload, ${CONSUMED('s')} AS session_consumed
-  FROM oidc_models t LEFT JOIN oidc_models g ON g.model = 'Grant' AND g.id = t.grant_id AND ${LIVE('g')}${
-  account ? `\n  LEFT JOIN LATERAL ${account("t.payload->>'accountId'")} a ON true` : ''}
-  LEFT JOIN LATERAL (SELECT id, payload, consumed_at FROM oidc_models WHERE t.payload->>'expiresWithSession' = 'true'
-    AND model = 'Session' AND uid = t.payload->>'sessionUid' AND (expires_at IS NULL OR expires_at > now()) LIMIT 1) s ON true
-  WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
+  return `SELECT t.payload, ${CONSUMED('t')} AS consumed,
+    (SELECT g.payload FROM oidc_models g WHERE g.model = 'Grant' AND g.id = t.grant_id AND ${LIVE('g')}) AS grant_payload${
+  account ? `,\n    ${account("t.payload->>'accountId'")} AS account` : ''},
+    (SELECT jsonb_build_object('id', s.id, 'payload', s.payload, 'consumed', ${CONSUMED('s')}) FROM oidc_models s
+      WHERE t.payload->>'expiresWithSession' = 'true' AND s.model = 'Session' AND s.uid = t.payload->>'sessionUid' AND ${LIVE('s')} LIMIT 1) AS session
+  FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
 }
 
 /** Where a Session or an Interaction names the account oidc-provider loads next. */
@@ -46,22 +50,15 @@ const ACCOUNT_OF: Record<string, { sql: (p: string) => string; of: (p: AdapterPa
   Interaction: { sql: (p) => `${p}->'result'->'login'->>'accountId'`, of: (p) => (p.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId },
 };
 
-/**
- * A Session's Grants, keyed by Grant id: one per client it signed in to. Each is a primary-key lookup of
- * its own (a correlated scalar subquery): as a join, the plan PostgreSQL cached while the table was small
- * (a hash join over every Grant row) stayed in use as it grew, until the next ANALYZE — 20 ms a read at
- * 50,000 Grants, and forever where autovacuum is off.
- */
-const SESSION_GRANTS = `LEFT JOIN LATERAL (SELECT jsonb_object_agg(e.value->>'grantId',
-      (SELECT g.payload FROM oidc_models g WHERE g.model = 'Grant' AND g.id = e.value->>'grantId' AND ${LIVE('g')})) AS grants
+/** A Session's Grants, keyed by Grant id: one per client it signed in to, each looked up by primary key. */
+const SESSION_GRANTS = `(SELECT jsonb_object_agg(e.value->>'grantId',
+      (SELECT g.payload FROM oidc_models g WHERE g.model = 'Grant' AND g.id = e.value->>'grantId' AND ${LIVE('g')}))
     FROM jsonb_each(CASE WHEN jsonb_typeof(t.payload->'authorizations') = 'object' THEN t.payload->'authorizations' END) e
-    WHERE e.value->>'grantId' IS NOT NULL) gr ON true`;
+    WHERE e.value->>'grantId' IS NOT NULL) AS grants`;
 
 function withAccountQuery(account: AccountJson, model: string): string {
-  const session = model === 'Session';
-  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, a.account${session ? ', gr.grants' : ''}
-  FROM oidc_models t LEFT JOIN LATERAL ${account(ACCOUNT_OF[model]!.sql('t.payload'))} a ON true${session ? `\n  ${SESSION_GRANTS}` : ''}
-  WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
+  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(ACCOUNT_OF[model]!.sql('t.payload'))} AS account${model === 'Session' ? `,\n    ${SESSION_GRANTS}` : ''}
+  FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
 }
 
 /** A Grant for the unit to hand out once, unless this request has already written that Grant itself. */
@@ -90,7 +87,7 @@ export function createPrefetch(account?: AccountJson) {
           const snap = sessions();
           const byUid = `uid\u0000${rowKey('Session', p.sessionUid)}`;
           if (!snap.has(byUid)) {
-            const s = row.session_id ? { id: row.session_id, payload: row.session_payload!, consumed: row.session_consumed ?? null } : null;
+            const s = row.session ? { id: row.session.id, payload: row.session.payload, consumed: row.session.consumed ?? null } : null;
             snap.set(byUid, s);
             if (s && !snap.has(rowKey('Session', s.id))) snap.set(rowKey('Session', s.id), s);
           }

@@ -19,10 +19,10 @@ export type AccountRow = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emai
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The account as a one-row subquery (column `account`, one jsonb value), for an SQL text expression holding
- * its id: no row when there is no such user or the text is not a UUID (the guard keeps the cast from
- * failing). storage/oidc-adapter.ts joins it to a token it reads, so the refresh and code grants and
- * userinfo need no users statement of their own.
+ * The account as a scalar subquery (one jsonb value), for an SQL text expression holding its id: NULL when
+ * there is no such user or the text is not a UUID (the guard keeps the cast from failing).
+ * storage/oidc-prefetch.ts reads it with a token, a session or an interaction, so the refresh and code
+ * grants, userinfo and a signed-in /oidc/auth need no users statement of their own.
  */
 export const ACCOUNT_JSON = (idText: string) => `(SELECT jsonb_build_object('id', id, 'username', username, 'name', name, 'email', email,
   'emailVerified', email_verified, 'groups', groups, 'disabled', disabled) AS account FROM users
