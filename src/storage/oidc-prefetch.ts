@@ -1,5 +1,5 @@
 // What comes along when the adapter reads an oidc_models row inside a request's unit of work: the rows
-// oidc-provider looks up right after, joined into the same statement so that those lookups cost none.
+// oidc-provider looks up right after, read in the same statement so that those lookups cost none.
 //  - A token (code, refresh or access token) comes with its Grant, its account and, when it expires with
 //    its session (no offline_access: a login's code, SAML's code), that Session, which oidc-provider
 //    checks it against (models/token_helpers.js checkSessionBinding).
