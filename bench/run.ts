@@ -350,15 +350,13 @@ const loginLoad = (sut: Sut, target: Record<string, unknown>, concurrency = P.lo
 
 await scenario('login', async () => {
   if (gw) {
-    await seed(gw, 'u', P.users);
-    await seed(gw, 'c', P.cheapUsers, { cheapHash: true });
-    // Returning users (TOTP used last time, so the MFA step opens on its code form), as in steady state:
-    // a first TOTP login adds the factor choice and one more request.
-    await seed(gw, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
-    if (base) {
-      await seed(base, 'u', P.users);
-      await seed(base, 'c', P.cheapUsers, { cheapHash: true });
-      await seed(base, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
+    const suts = base ? [gw, base] : [gw];
+    for (const s of suts) {
+      await seed(s, 'u', P.users);
+      await seed(s, 'c', P.cheapUsers, { cheapHash: true });
+      // Returning users (TOTP used last time, so the MFA step opens on its code form), as in steady state:
+      // a first TOTP login adds the factor choice and one more request.
+      await seed(s, 't', P.totpUsers, { totp: true, recovery: true, lastUsed: 'totp' });
     }
     const sizeBefore = await gw.child.call<{ bytes: number }>('dbSize');
     const pg0 = await pg!.counters();
@@ -366,16 +364,11 @@ await scenario('login', async () => {
     const pwd = { client: WEB_CLIENT, prefix: 'u', users: P.users };
     const cheap = { client: WEB_CLIENT, prefix: 'c', users: P.cheapUsers };
     const totp = { client: MFA_CLIENT, prefix: 't', users: P.totpUsers, totp: true };
-    await interleaved('login', [
-      { sut: gw, variant: 'password', load: loginLoad(gw, pwd), counters: true },
-      { sut: gw, variant: 'password-cheap-hash', load: loginLoad(gw, cheap), counters: true },
-      { sut: gw, variant: 'password+totp', load: loginLoad(gw, totp), counters: true },
-      ...(base ? [
-        { sut: base, variant: 'password', load: loginLoad(base, pwd), counters: true },
-        { sut: base, variant: 'password-cheap-hash', load: loginLoad(base, cheap), counters: true },
-        { sut: base, variant: 'password+totp', load: loginLoad(base, totp), counters: true },
-      ] : []),
-    ]);
+    await interleaved('login', suts.flatMap((s) => [
+      { sut: s, variant: 'password', load: loginLoad(s, pwd), counters: true },
+      { sut: s, variant: 'password-cheap-hash', load: loginLoad(s, cheap), counters: true },
+      { sut: s, variant: 'password+totp', load: loginLoad(s, totp), counters: true },
+    ]));
     if (!quick) await pg!.settle();
     await new Promise((r) => setTimeout(r, quick ? 1100 : 11_000)); // idle backends flush their statistics within PGSTAT_IDLE_INTERVAL (10 s)
     const pg1 = await pg!.counters();

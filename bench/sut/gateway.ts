@@ -11,7 +11,7 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createDb, type Db, type Queryable } from '../../src/storage/db.ts';
-import { writesOf } from '../../src/storage/one-statement.ts';
+import { tableOf, writesOf } from '../../src/storage/one-statement.ts';
 import { createServices } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 import { createOidcAdapter } from '../../src/storage/oidc-adapter.ts';
@@ -37,13 +37,6 @@ const verb = (sql: string) => {
   return v === 'WITH' ? (/\b(UPDATE|INSERT|DELETE)\b/i.exec(sql)?.[1]?.toUpperCase() ?? 'SELECT') : v;
 };
 const isWrite = (v: string) => v === 'INSERT' || v === 'UPDATE' || v === 'DELETE' || v === 'UNIT';
-function table(sql: string): string {
-  // The first FROM/INTO/UPDATE naming a relation outside parentheses (not a subquery's, nor
-  // `extract(epoch FROM col)`); a CTE's write is classified from its own text (writesOf).
-  let top = sql;
-  for (let prev = ''; prev !== top;) { prev = top; top = top.replace(/\([^()]*\)/g, ''); }
-  return /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b/i.exec(top)?.[1] ?? /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\)|\.)/i.exec(sql)?.[1] ?? '?';
-}
 
 /** The Db with every statement counted: autocommit writes and write transactions are durable commits. */
 function counted(db: Db): Db {
@@ -53,7 +46,7 @@ function counted(db: Db): Db {
   const seen = new Map<string, { verb: string; keys: string[] }>();
   const classify = (sql: string) => {
     const parts = writesOf(sql);
-    return parts ? { verb: 'UNIT', keys: parts.map((p) => `${verb(p)} ${table(p)}`) } : { verb: verb(sql), keys: [`${verb(sql)} ${table(sql)}`] };
+    return parts ? { verb: 'UNIT', keys: parts.map((p) => `${verb(p)} ${tableOf(p)}`) } : { verb: verb(sql), keys: [`${verb(sql)} ${tableOf(sql)}`] };
   };
   const note = (sql: string) => {
     let c = seen.get(sql);

@@ -25,12 +25,13 @@ export function createChallenges(db: Db) {
     /**
      * Finds this interaction's live challenge for a factor and counts one try on it, in one statement (a
      * code submission's first step; committed at once, whatever the code turns out to be). Undefined when
-     * there is no live challenge; `attempt` undefined when it is out of tries (or was spent meanwhile).
+     * there is no live challenge; `challenge` (with the tries counted so far) undefined when it is out of
+     * tries (or was spent meanwhile).
      * The UPDATE re-checks its conditions on the row's newest version, so parallel submissions count one
      * try each and none passes the limit. It finds the row by primary key (`id = (SELECT …)`), not by a
      * join: a join's plan, cached by PostgreSQL while the table was small, can stay a full scan as it grows.
      */
-    async countAttempt(interactionUid: string, factor: string, maxAttempts: number): Promise<{ id: string; attempt?: number; challenge?: StoredChallenge } | undefined> {
+    async countAttempt(interactionUid: string, factor: string, maxAttempts: number): Promise<{ id: string; challenge?: StoredChallenge } | undefined> {
       const r = await db.query<{ id: string; attempts: number | null; factor: string; userId: string; state: Record<string, unknown> }>(`WITH cur AS (
           SELECT id FROM mfa_challenges WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
           ORDER BY expires_at DESC LIMIT 1),
@@ -41,7 +42,7 @@ export function createChallenges(db: Db) {
       const row = r.rows[0];
       if (!row) return undefined;
       if (row.attempts === null) return { id: row.id };
-      return { id: row.id, attempt: row.attempts, challenge: { id: row.id, factor: row.factor, userId: row.userId, state: row.state, attempts: row.attempts } };
+      return { id: row.id, challenge: { id: row.id, factor: row.factor, userId: row.userId, state: row.state, attempts: row.attempts } };
     },
     /**
      * Consumes a challenge atomically; only the first caller gets it. For Duo this runs *before* the code

@@ -110,7 +110,7 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
     }
 
     /** A row found in the database, unless this unit has since rewritten or destroyed it. */
-    private current(row: (SnapshotRow) | undefined, matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
+    private current(row: SnapshotRow | undefined, matches: (p: AdapterPayload) => boolean): AdapterPayload | undefined {
       if (!row) return undefined;
       const q = this.queued(row.id);
       if (q === undefined) return toPayload(row);
@@ -163,7 +163,7 @@ export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) 
       if (q) return q;
       const snap = snapshotOf(this.model);
       const key = `uid\u0000${rowKey(this.model, uid)}`;
-      let row: (SnapshotRow) | null | undefined = snap?.get(key);
+      let row: SnapshotRow | null | undefined = snap?.get(key);
       if (row === undefined) {
         row = (await db.query<SnapshotRow>(FIND_BY_UID, [this.model, uid])).rows[0] ?? null;
         snap?.set(key, row);

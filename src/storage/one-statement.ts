@@ -20,8 +20,6 @@ const WRITE = /^\s*(INSERT|UPDATE|DELETE)\b/i;
 /** Placeholders $1…$n of one statement, renumbered after `offset` parameters of the statements before it. */
 const shift = (text: string, offset: number) => (offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
 
-const table = (sql: string) => /\b(?:INTO|UPDATE|FROM)\s+([a-z_]+)/i.exec(sql)?.[1];
-
 /**
  * The statement text for a sequence of statement texts, or null where asOneStatement refuses them. The
  * texts are a fixed set and a kind of request queues the same sequence every time, so each sequence is
@@ -37,11 +35,11 @@ function buildText(writes: QueuedStatement[], oneTime: OneTimeWrite[]): string |
   // A one-time write's row must not be written again here. distinctRows writes never are (the caller
   // checks a consumed oidc_models row against the unit's queued rows); any other write to the same table
   // might be, so that unit keeps the transaction.
-  const oneTimeTables = new Set(oneTime.map((o) => table(o.text)));
+  const oneTimeTables = new Set(oneTime.map((o) => tableOf(o.text)));
   for (const w of writes) {
     if (!WRITE.test(w.text) || /\bRETURNING\b/i.test(w.text)) return null;
     if (w.distinctRows) continue;
-    if (oneTimeTables.has(table(w.text))) return null;
+    if (oneTimeTables.has(tableOf(w.text))) return null;
     if (texts.has(w.text)) return null;
     texts.add(w.text);
   }
@@ -78,6 +76,18 @@ export function asOneStatement(writes: QueuedStatement[], oneTime: OneTimeWrite[
   for (const o of oneTime) for (const p of o.params) params.push(p);
   for (const w of writes) for (const p of w.params) params.push(p);
   return { text, params };
+}
+
+/**
+ * The table a statement is about, for the statement counts of tests and bench: a write's target, else the
+ * FROM outside parentheses (not a subquery's, such as oidc-prefetch.ts's companions, nor extract(… FROM …)).
+ */
+export function tableOf(sql: string): string {
+  const written = /\b(?:INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1];
+  if (written) return written;
+  let top = sql;
+  for (let prev = ''; prev !== top;) { prev = top; top = top.replace(/\([^()]*\)/g, ''); }
+  return /\bFROM\s+([a-z_]{2,})\b/i.exec(top)?.[1] ?? '?';
 }
 
 /** The writes a statement made by asOneStatement holds, one-time writes first (for the statement counts of tests and bench). */

@@ -3,16 +3,14 @@
 // (a transaction as TX[…], a unit of work written as one statement as ONE[…]). Used by the commit budgets
 // in test/storage/login-writes.test.ts and test/saml/round-trip-commits.test.ts.
 import type { Db, Queryable, TransactionOptions } from '../../src/storage/db.ts';
-import { writesOf } from '../../src/storage/one-statement.ts';
+import { tableOf, writesOf } from '../../src/storage/one-statement.ts';
 
 export interface DbTrace { commits: number; reads: number; statements: string[] }
 
 const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
 /** A write, including a one-time `WITH c AS (UPDATE …) SELECT …` (unit-of-work.ts). */
 export const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE)$/.test(verb(sql)) || /^\s*WITH\b[\s\S]*\b(INSERT|UPDATE|DELETE)\b/i.test(sql);
-/** The statement with every parenthesised part removed: subqueries (the prefetch's companions) name no table here. */
-const topLevel = (sql: string) => { let s = sql; for (let prev = ''; prev !== s;) { prev = s; s = s.replace(/\([^()]*\)/g, ''); } return s; };
-const one = (sql: string) => `${verb(sql)} ${/\b(?:INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1] ?? /\bFROM\s+([a-z_]{2,})\b/i.exec(topLevel(sql))?.[1] ?? '?'}`;
+const one = (sql: string) => `${verb(sql)} ${tableOf(sql)}`;
 /** A unit of work written as one statement (src/storage/one-statement.ts) shows as ONE[its writes]. */
 const name = (sql: string) => { const parts = writesOf(sql); return parts ? `ONE[${parts.map(one).join(', ')}]` : one(sql); };
 

@@ -169,11 +169,12 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const factor = d.mfa.byId(id)!;
     const counted = await d.mfa.challenges.countAttempt(c.uid, id, maxAttempts);
     if (!counted) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
-    const { attempt, challenge: ch } = counted;
-    if (attempt === undefined || !ch) {
+    const ch = counted.challenge;
+    if (!ch) {
       await d.mfa.challenges.consume(counted.id, c.uid, id);
       return handleOutcome(c, user, id, { ok: false, reason: 'too_many_attempts' });
     }
+    const attempt = ch.attempts;
     const verdict = await d.throttle.check(user.username, req.ip);
     if (!verdict.ok) return handleOutcome(c, user, id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const code = String((req.body as Body)?.code ?? '').slice(0, 64);
