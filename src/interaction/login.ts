@@ -22,12 +22,14 @@ export function createPasswordCheck(d: PasswordCheckDeps) {
       || username.length > 128 || password.length > 1024 || CONTROL_CHARS.test(username)) {
       return { ok: false, reason: 'malformed' };
     }
-    const verdict = await d.throttle.check(username, ip);
+    // The user is read in the throttle's statement (one round trip), and used only if the throttle allows.
+    const along = d.users.byUsernameAlong(username);
+    const verdict = await d.throttle.check(username, ip, along);
     if (!verdict.ok) {
       await d.audit.record({ type: 'login.password', outcome: 'denied', username, ip, clientId, reason: verdict.reason });
       return { ok: false, reason: verdict.reason, retryAfterSeconds: verdict.retryAfterSeconds };
     }
-    const user = await d.users.findByUsername(username);
+    const user = along ? verdict.along : undefined;
     let ok = false;
     if (user && !user.disabled) ok = await d.passwords.verify(user.passwordHash, password);
     else await d.passwords.verifyDummy(password);

@@ -5,6 +5,7 @@
 // Only failures write; a success deletes the account's failures, if the check saw any.
 import type { Db } from '../storage/db.ts';
 import { deferWrite } from '../storage/unit-of-work.ts';
+import type { Along } from '../storage/along.ts';
 
 export interface ThrottleSettings { lockoutThreshold: number; lockoutSeconds: number; progressiveDelayMs: number; ipLimitPerMinute: number }
 export type ThrottleVerdict = { ok: true; accountClean?: boolean } | { ok: false; reason: 'account_locked' | 'ip_limited'; retryAfterSeconds: number };
@@ -14,19 +15,28 @@ const ipKey = (ip: string) => `ip:${ip}`;
 
 export function createLoginThrottle(db: Db, s: ThrottleSettings) {
   return {
-    async check(username: string, ip: string): Promise<ThrottleVerdict> {
-      const r = await db.query<{ key: string; locked: number | null; failures: number }>(
-        `SELECT key, failures,
-           CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END AS locked
-         FROM login_throttle WHERE key = ANY($1)`, [[acct(username), ipKey(ip)]]);
+    /**
+     * Whether this account and this IP may try now. `along`: another read made in the same statement (the
+     * password step's user lookup), handed back as `along`, whatever the verdict.
+     */
+    async check<T = never>(username: string, ip: string, along?: Along<T>): Promise<ThrottleVerdict & { along?: T }> {
+      type Row = { key: string; locked: number | null; failures: number };
+      const r = await db.query<{ rows: Row[] | null; along?: unknown }>(
+        `SELECT jsonb_agg(jsonb_build_object('key', key, 'failures', failures,
+           'locked', CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END)) AS rows${
+  along ? `, ${along.sql('$2')} AS along` : ''}
+         FROM login_throttle WHERE key = ANY($1)`,
+        along ? [[acct(username), ipKey(ip)], along.param] : [[acct(username), ipKey(ip)]]);
+      const row = r.rows[0]!;
+      const also = along ? { along: along.parse(row.along) } : {};
       let accountClean = true;
-      for (const row of r.rows) {
-        if (row.key.startsWith('acct:') && row.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: row.locked };
-        if (row.key.startsWith('ip:') && row.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: row.locked };
-        if (row.key.startsWith('acct:')) accountClean = false;
+      for (const t of row.rows ?? []) {
+        if (t.key.startsWith('acct:') && t.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: t.locked, ...also };
+        if (t.key.startsWith('ip:') && t.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: t.locked, ...also };
+        if (t.key.startsWith('acct:')) accountClean = false;
       }
       // accountClean: no failure recorded for the account when checked, so a success has nothing to reset.
-      return { ok: true, accountClean };
+      return { ok: true, accountClean, ...also };
     },
 
     /** Records a failure; returns the delay to apply before answering and whether the account is now locked. */

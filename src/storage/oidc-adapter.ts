@@ -3,7 +3,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
 import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
-import { createPrefetch, type AccountJson, type Row, type SnapshotRow } from './oidc-prefetch.ts';
+import { createPrefetch, type PrefetchSources, type Row, type SnapshotRow } from './oidc-prefetch.ts';
 
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
 const SELECT = `SELECT ${COLUMNS} FROM oidc_models`;
@@ -83,8 +83,8 @@ function jsonCopy<T>(v: T): T {
 const copyOf = (row: SnapshotRow): SnapshotRow => ({ ...row, payload: jsonCopy(row.payload) });
 
 /** Returns oidc-provider's `adapter` option: a factory giving one adapter per model name. */
-export function createOidcAdapter(db: Db, opts: { account?: AccountJson } = {}) {
-  const prefetch = createPrefetch(opts.account);
+export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
+  const prefetch = createPrefetch(opts);
   return class PgAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) { this.model = model; }

@@ -5,7 +5,9 @@
 //    checks it against (models/token_helpers.js checkSessionBinding).
 //  - A Session comes with its account and the Grants of its authorizations (a signed-in browser at
 //    /oidc/auth: findAccount, then the requesting client's Grant).
-//  - An Interaction comes with its login result's account (the resume after the login form).
+//  - An Interaction comes with the Session it belongs to (oidc-provider's interactionDetails and
+//    interactionResult check that Session by uid) and its whole user row: its login result's account (the
+//    resume after the login form), else its session's (the MFA screens read the signed-in user).
 // Everything is read in the one statement, so it is as current as the row itself; a request's own queued
 // writes still win (the adapter looks at the unit's overlay first).
 // https://github.com/panva/node-oidc-provider/blob/main/lib/models/token_helpers.js
@@ -17,9 +19,10 @@ export type SnapshotRow = Row & { id: string };
 
 /**
  * Given an SQL text expression holding an account id, a scalar subquery giving that account as one jsonb
- * value, or NULL (users/users.ts ACCOUNT_JSON).
+ * value, or NULL (users/users.ts ACCOUNT_JSON: the claims; USER_JSON: the whole row).
  */
 export type AccountJson = (accountIdText: string) => string;
+export interface PrefetchSources { account?: AccountJson; user?: AccountJson }
 
 type Companions = Row & {
   grant_payload?: AdapterPayload | null; account?: Record<string, unknown> | null; grants?: Record<string, AdapterPayload> | null;
@@ -35,19 +38,26 @@ const CONSUMED = (t: string) => `floor(extract(epoch FROM ${t}.consumed_at))::te
 // kept after it grew (named prepared statements are re-planned only after an ANALYZE): the Grant join
 // became a scan of every Grant row (2.5 ms a read at 60,000 Grants, growing), which piled up requests in
 // the bench's 10-minute soak. bench/REPORT.md, 2026-12-06.
+/** The Session whose uid `uidText` holds, as findByUid reads it (when `when` holds). */
+const sessionByUid = (uidText: string, when = 'true') => `(SELECT jsonb_build_object('id', s.id, 'payload', s.payload, 'consumed', ${CONSUMED('s')}) FROM oidc_models s
+      WHERE ${when} AND s.model = 'Session' AND s.uid = ${uidText} AND ${LIVE('s')} LIMIT 1) AS session`;
+
 function tokenQuery(account?: AccountJson): string {
   return `SELECT t.payload, ${CONSUMED('t')} AS consumed,
     (SELECT g.payload FROM oidc_models g WHERE g.model = 'Grant' AND g.id = t.grant_id AND ${LIVE('g')}) AS grant_payload${
   account ? `,\n    ${account("t.payload->>'accountId'")} AS account` : ''},
-    (SELECT jsonb_build_object('id', s.id, 'payload', s.payload, 'consumed', ${CONSUMED('s')}) FROM oidc_models s
-      WHERE t.payload->>'expiresWithSession' = 'true' AND s.model = 'Session' AND s.uid = t.payload->>'sessionUid' AND ${LIVE('s')} LIMIT 1) AS session
+    ${sessionByUid("t.payload->>'sessionUid'", "t.payload->>'expiresWithSession' = 'true'")}
   FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
 }
 
-/** Where a Session or an Interaction names the account oidc-provider loads next. */
+type InteractionPayload = AdapterPayload & { result?: { login?: { accountId?: unknown } }; session?: { uid?: unknown; accountId?: unknown } };
+/** Where a Session or an Interaction names the account read with it. */
 const ACCOUNT_OF: Record<string, { sql: (p: string) => string; of: (p: AdapterPayload) => unknown }> = {
   Session: { sql: (p) => `${p}->>'accountId'`, of: (p) => p.accountId },
-  Interaction: { sql: (p) => `${p}->'result'->'login'->>'accountId'`, of: (p) => (p.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId },
+  Interaction: {
+    sql: (p) => `coalesce(${p}->'result'->'login'->>'accountId', ${p}->'session'->>'accountId')`,
+    of: (p) => (p as InteractionPayload).result?.login?.accountId ?? (p as InteractionPayload).session?.accountId,
+  },
 };
 
 /** A Session's Grants, keyed by Grant id: one per client it signed in to, each looked up by primary key. */
@@ -57,8 +67,22 @@ const SESSION_GRANTS = `(SELECT jsonb_object_agg(e.value->>'grantId',
     WHERE e.value->>'grantId' IS NOT NULL) AS grants`;
 
 function withAccountQuery(account: AccountJson, model: string): string {
-  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(ACCOUNT_OF[model]!.sql('t.payload'))} AS account${model === 'Session' ? `,\n    ${SESSION_GRANTS}` : ''}
+  const more = model === 'Session' ? SESSION_GRANTS : sessionByUid("t.payload->'session'->>'uid'");
+  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(ACCOUNT_OF[model]!.sql('t.payload'))} AS account,
+    ${more}
   FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
+}
+
+/**
+ * Files a Session read with another row into the request's Session snapshot, as findByUid would have
+ * read it, unless that lookup was made (or filed) already in this request.
+ */
+function keepSession(snap: Map<string, SnapshotRow | null>, uid: string, found: Companions['session']) {
+  const byUid = `uid\u0000${rowKey('Session', uid)}`;
+  if (snap.has(byUid)) return;
+  const s = found ? { id: found.id, payload: found.payload, consumed: found.consumed ?? null } : null;
+  snap.set(byUid, s);
+  if (s && !snap.has(rowKey('Session', s.id))) snap.set(rowKey('Session', s.id), s);
 }
 
 /** A Grant for the unit to hand out once, unless this request has already written that Grant itself. */
@@ -66,32 +90,32 @@ function keepGrant(u: Unit, grantId: unknown, payload: AdapterPayload | null | u
   if (typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) u.prefetched.set(rowKey('Grant', grantId), payload ?? null);
 }
 
-export function createPrefetch(account?: AccountJson) {
+export function createPrefetch({ account, user }: PrefetchSources = {}) {
   const token = tokenQuery(account);
-  const others = new Map(account ? Object.keys(ACCOUNT_OF).map((m) => [m, withAccountQuery(account, m)]) : []);
+  const others = new Map<string, string>();
+  if (account) others.set('Session', withAccountQuery(account, 'Session'));
+  if (user) others.set('Interaction', withAccountQuery(user, 'Interaction'));
   return {
     /** The statement reading this model's row (params: model, id) with what comes along; undefined: none. */
     query: (model: string): string | undefined => (TOKENS.has(model) ? token : others.get(model)),
     /**
-     * Files what came along with `row` into the unit: Grants and accounts for takePrefetched, a token's
-     * Session into the request's Session snapshot as findByUid would have read it (unless read already).
+     * Files what came along with `row` into the unit: Grants, accounts and users for takePrefetched (an
+     * Interaction's user row serves as its account too), a Session into the request's Session snapshot.
      */
     keep(u: Unit, model: string, row: Companions | undefined, sessions: () => Map<string, SnapshotRow | null>) {
-      if (!row) return;
+      if (!row || !(TOKENS.has(model) || others.has(model))) return;
       const p = row.payload;
       const accountId = TOKENS.has(model) ? p.accountId : ACCOUNT_OF[model]?.of(p);
-      if (account && typeof accountId === 'string') u.prefetched.set(rowKey('Account', accountId), row.account ?? null);
+      if (typeof accountId === 'string' && row.account !== undefined) {
+        u.prefetched.set(rowKey('Account', accountId), row.account);
+        if (model === 'Interaction') u.prefetched.set(rowKey('User', accountId), row.account);
+      }
       if (TOKENS.has(model)) {
         keepGrant(u, p.grantId, row.grant_payload);
-        if (p.expiresWithSession === true && typeof p.sessionUid === 'string') {
-          const snap = sessions();
-          const byUid = `uid\u0000${rowKey('Session', p.sessionUid)}`;
-          if (!snap.has(byUid)) {
-            const s = row.session ? { id: row.session.id, payload: row.session.payload, consumed: row.session.consumed ?? null } : null;
-            snap.set(byUid, s);
-            if (s && !snap.has(rowKey('Session', s.id))) snap.set(rowKey('Session', s.id), s);
-          }
-        }
+        if (p.expiresWithSession === true && typeof p.sessionUid === 'string') keepSession(sessions(), p.sessionUid, row.session);
+      } else if (model === 'Interaction') {
+        const uid = (p as InteractionPayload).session?.uid;
+        if (typeof uid === 'string') keepSession(sessions(), uid, row.session);
       } else if (model === 'Session' && p.authorizations && typeof p.authorizations === 'object') {
         for (const a of Object.values(p.authorizations as Record<string, { grantId?: unknown } | null>)) keepGrant(u, a?.grantId, row.grants?.[a?.grantId as string]);
       }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite, takePrefetched } from '../storage/unit-of-work.ts';
+import type { Along } from '../storage/along.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -11,22 +12,39 @@ export interface User {
 }
 export interface NewUser { username: string; name?: string; email?: string; emailVerified?: boolean; groups?: string[]; duoAlias?: string }
 
-const COLS = `id, username, name, email, email_verified AS "emailVerified", groups, duo_alias AS "duoAlias",
-  password_hash AS "passwordHash", password_changed_at AS "passwordChangedAt", disabled, preferred_factor AS "preferredFactor"`;
+/** Each User field and its column: the row as findById reads it, and as USER_JSON hands it out with an interaction. */
+const FIELDS: ReadonlyArray<readonly [keyof User, string]> = [
+  ['id', 'id'], ['username', 'username'], ['name', 'name'], ['email', 'email'], ['emailVerified', 'email_verified'],
+  ['groups', 'groups'], ['duoAlias', 'duo_alias'], ['passwordHash', 'password_hash'], ['passwordChangedAt', 'password_changed_at'],
+  ['disabled', 'disabled'], ['preferredFactor', 'preferred_factor'],
+];
+const COLS = FIELDS.map(([k, c]) => (k === c ? c : `${c} AS "${k}"`)).join(', ');
+const jsonOf = (keys: ReadonlyArray<keyof User>) => `jsonb_build_object(${FIELDS.filter(([k]) => keys.includes(k)).map(([k, c]) => `'${k}', ${c}`).join(', ')})`;
 
 /** What oidc-provider's findAccount needs of a user: the claims, and whether the account is disabled. */
 export type AccountRow = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emailVerified' | 'groups' | 'disabled'>;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * The account as a scalar subquery (one jsonb value), for an SQL text expression holding its id: NULL when
- * there is no such user or the text is not a UUID (the guard keeps the cast from failing).
- * storage/oidc-prefetch.ts reads it with a token, a session or an interaction, so the refresh and code
- * grants, userinfo and a signed-in /oidc/auth need no users statement of their own.
- */
-export const ACCOUNT_JSON = (idText: string) => `(SELECT jsonb_build_object('id', id, 'username', username, 'name', name, 'email', email,
-  'emailVerified', email_verified, 'groups', groups, 'disabled', disabled) AS account FROM users
+const ACCOUNT_KEYS: ReadonlyArray<keyof AccountRow> = ['id', 'username', 'name', 'email', 'emailVerified', 'groups', 'disabled'];
+/** A scalar subquery giving the user whose id `idText` (an SQL text expression) holds, as `json`; NULL when none or not a UUID (the guard keeps the cast from failing). */
+const userJson = (json: string) => (idText: string) => `(SELECT ${json} FROM users
   WHERE id = CASE WHEN ${idText} ~* '${UUID_RE.source}' THEN (${idText})::uuid END)`;
+
+/**
+ * The account as one jsonb value (the fields findAccount needs). storage/oidc-prefetch.ts reads it with a
+ * token or a session, so the refresh and code grants, userinfo and a signed-in /oidc/auth need no users
+ * statement of their own.
+ */
+export const ACCOUNT_JSON = userJson(jsonOf(ACCOUNT_KEYS));
+/**
+ * The whole user row as one jsonb value, read with an interaction (storage/oidc-prefetch.ts): its login
+ * result's account for the resume, or the signed-in user of an MFA screen (findSignedIn).
+ */
+const ALL_JSON = jsonOf(FIELDS.map(([k]) => k));
+export const USER_JSON = userJson(ALL_JSON);
+/** A user handed out as jsonb (USER_JSON): the timestamp comes as text. */
+const fromJson = (u: (User & { passwordChangedAt: string | Date }) | null): User | undefined =>
+  (u ? { ...u, passwordChangedAt: new Date(u.passwordChangedAt) } : undefined);
 
 export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
@@ -40,10 +58,23 @@ export function createUsers(db: Db) {
       if (!USERNAME_RE.test(username)) return undefined;
       return (await db.query<User>(`SELECT ${COLS} FROM users WHERE lower(username) = lower($1)`, [username])).rows[0];
     },
+    /** findByUsername as a read riding along in another statement (storage/along.ts); undefined: no such user can exist. */
+    byUsernameAlong(username: string): Along<User | undefined> | undefined {
+      if (!USERNAME_RE.test(username)) return undefined;
+      return { sql: (p) => `(SELECT ${ALL_JSON} FROM users WHERE lower(username) = lower(${p}::text))`, param: username, parse: (v) => fromJson(v as Parameters<typeof fromJson>[0]) };
+    },
     /** The account behind a token: prefetched with the token in this request if it was (ACCOUNT_JSON), else read. */
     async findAccount(id: string): Promise<AccountRow | undefined> {
       const pre = takePrefetched<AccountRow>('Account', id);
       return pre !== undefined ? pre ?? undefined : findById(id);
+    },
+    /**
+     * The user signed in to an interaction (an MFA screen): read with the interaction in this request if it
+     * was (USER_JSON), else read now.
+     */
+    async findSignedIn(id: string): Promise<User | undefined> {
+      const pre = takePrefetched<User & { passwordChangedAt: string | Date }>('User', id);
+      return pre === undefined ? findById(id) : fromJson(pre);
     },
     findById,
     async add(u: NewUser, passwordHash: string): Promise<User> {

@@ -7,7 +7,7 @@ import { migrate } from '../../src/storage/migrate.ts';
 import { createOidcAdapter, sweepOidcModels } from '../../src/storage/oidc-adapter.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
-import { ACCOUNT_JSON } from '../../src/users/users.ts';
+import { ACCOUNT_JSON, USER_JSON, createUsers } from '../../src/users/users.ts';
 import { traceDb } from '../helpers/db-trace.ts';
 
 /**
@@ -38,6 +38,37 @@ async function sessionPrefetchTest(t: Test, db: Db) {
     await new Adapter('Grant').upsert('g-live', { jti: 'g-live', kind: 'Grant', accountId: 'nobody', clientId: 'c1', changed: true }, 600);
     await new Adapter('Session').find('s-pre');
     t.match(await new Adapter('Grant').find('g-live'), { changed: true }, 'this request\'s own write to a Grant wins over the prefetched row');
+  });
+}
+
+/**
+ * An Interaction read inside a unit of work brings the Session it belongs to (oidc-provider checks it by
+ * uid) and its user row (the MFA screens' signed-in user): neither costs a statement, and a Session that
+ * is gone is not found.
+ */
+async function interactionPrefetchTest(t: Test, db: Db) {
+  const users = createUsers(db);
+  const bob = await users.add({ username: 'prefetch-bob', email: 'bob@example.org' }, 'hash-of-bob');
+  const plain = createOidcAdapter(db);
+  await new plain('Session').upsert('s-int', { jti: 's-int', uid: 's-int-uid', kind: 'Session', accountId: bob.id }, 600);
+  await new plain('Interaction').upsert('i-mfa', { jti: 'i-mfa', kind: 'Interaction', session: { uid: 's-int-uid', accountId: bob.id } }, 600);
+  await new plain('Interaction').upsert('i-gone', { jti: 'i-gone', kind: 'Interaction', session: { uid: 'ended-uid', accountId: bob.id } }, 600);
+  const tr = traceDb(db);
+  const Adapter = createOidcAdapter(db, { account: ACCOUNT_JSON, user: USER_JSON });
+  await runInUnit(newUnit(), async () => {
+    t.match(await new Adapter('Interaction').find('i-mfa'), { session: { uid: 's-int-uid' } }, 'the interaction itself');
+    t.match(await new Adapter('Session').findByUid('s-int-uid'), { jti: 's-int', accountId: bob.id }, 'its Session by uid came with it');
+    const signedIn = await users.findSignedIn(bob.id);
+    t.match(signedIn, { id: bob.id, username: 'prefetch-bob', email: 'bob@example.org', passwordHash: 'hash-of-bob', disabled: false }, 'and its user row');
+    t.ok(signedIn?.passwordChangedAt instanceof Date && signedIn.passwordChangedAt.getTime() === bob.passwordChangedAt.getTime(), 'the same row findById reads (a Date, not text)');
+    t.equal(tr.reads, 1, 'one statement for all three');
+    await users.findSignedIn(bob.id);
+    t.equal(tr.reads, 2, 'a second lookup of the user reads it again');
+  });
+  await runInUnit(newUnit(), async () => {
+    await new Adapter('Interaction').find('i-gone');
+    t.equal(await new Adapter('Session').findByUid('ended-uid'), undefined, 'a Session that no longer exists is not found');
+    t.equal(tr.reads, 3, 'without a statement of its own');
   });
 }
 
@@ -100,5 +131,6 @@ for (const kind of ['pglite', 'pg'] as const) {
     await t.test('sweeper deletes expired rows only', (t) => sweeperTest(t, fresh.db));
     await t.test('a unit of work reads a Session once and hands out independent copies', (t) => snapshotTest(t, fresh.db));
     await t.test('a Session comes with its Grants inside a unit of work', (t) => sessionPrefetchTest(t, fresh.db));
+    await t.test('an Interaction comes with its Session and its user inside a unit of work', (t) => interactionPrefetchTest(t, fresh.db));
   });
 }

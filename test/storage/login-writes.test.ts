@@ -27,6 +27,9 @@ t.test('a password login (authorize → form → code → token) makes at most 4
   t.ok(r.tokens.id_token, 'the login completed');
   t.comment(`password login: ${tr.commits} durable commits, ${tr.reads} reads: ${tr.statements.join('; ')}`);
   t.ok(tr.commits <= 4, `durable commits per password login: ${tr.commits} (≤ 4)`);
+  // The user is read in the throttle check's statement (security/login-throttle.ts check, along).
+  t.ok(tr.reads <= 5, `reads per password login: ${tr.reads} (≤ 5; 7 before oidc-prefetch.ts)`);
+  t.notOk(tr.statements.includes('SELECT users'), 'no users statement of its own');
 });
 
 // The code comes with its Grant, its account and (it expires with the session: no offline_access) the
@@ -70,6 +73,9 @@ t.test('a password + TOTP login', async (t) => {
   // Password (4) plus the MFA step: the challenge row, and the three one-time guards of the code POST (attempt
   // counter, TOTP step, challenge consume) that must each commit before the answer depends on them.
   t.ok(tr.commits <= 10, `durable commits per TOTP login: ${tr.commits} (≤ 10; 19 before units of work)`);
+  // The MFA screens' interaction comes with its Session and its user (storage/oidc-prefetch.ts).
+  t.ok(tr.reads <= 14, `reads per TOTP login: ${tr.reads} (≤ 14; 23 before oidc-prefetch.ts)`);
+  t.notOk(tr.statements.includes('SELECT users'), 'no users statement of its own');
 });
 
 t.test('a refresh with rotation is one durable commit', async (t) => {

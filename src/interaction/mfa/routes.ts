@@ -36,7 +36,8 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   /** The signed-in (password-verified) user of this interaction, or a page saying why not. */
   async function userOf(c: InteractionContext): Promise<User | undefined> {
     const accountId = c.details.session?.accountId;
-    const user = accountId ? await d.users.findById(accountId) : undefined;
+    // Read with the interaction in this request (storage/oidc-prefetch.ts): no statement of its own.
+    const user = accountId ? await d.users.findSignedIn(accountId) : undefined;
     if (c.details.prompt.name !== 'mfa' || !user || user.disabled) {
       await c.reply.code(303).redirect(`/interaction/${c.uid}`, 303);
       return undefined;

@@ -5,7 +5,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import type { PrivateJwk } from '../../storage/signing-keys.ts';
-import { ACCOUNT_JSON, type Users } from '../../users/users.ts';
+import { ACCOUNT_JSON, USER_JSON, type Users } from '../../users/users.ts';
 import { createOidcAdapter } from '../../storage/oidc-adapter.ts';
 import { ACR_VALUES } from '../../mfa/amr.ts';
 import { CLAIMS, createFindAccount } from './claims.ts';
@@ -86,7 +86,7 @@ export function createProvider(d: ProviderDeps): Provider {
   const pages = createOidcPages(config.ui);
   const clientFormat = (ctx: KoaContextWithOIDC) => (ctx.oidc.client ? clientPolicy(ctx.oidc.client).accessTokenFormat : 'jwt');
   const configuration: Configuration = {
-    adapter: createOidcAdapter(d.db, { account: ACCOUNT_JSON }),
+    adapter: createOidcAdapter(d.db, { account: ACCOUNT_JSON, user: USER_JSON }),
     clients: [...config.oidc.clients.map(toClientMetadata), ...(d.extraInternalClients ?? [])],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
     jwks: { keys: d.keys as never },
