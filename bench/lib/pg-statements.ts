@@ -2,8 +2,10 @@
 // against a fresh schema through a stand-in Db that sends each statement either as pg does today (unnamed:
 // parsed and planned every time) or as a named prepared statement (parsed once per connection). The backend
 // is pinned to the SUT's CPU and its CPU-seconds are read from /proc. synchronous_commit is off for this
-// connection only.
+// connection only. When PostgreSQL runs on this host, the named statements run once more over its Unix
+// socket: the difference is what the loopback TCP messages cost the backend (the gateway uses TCP).
 import pg from 'pg';
+import { existsSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { createDb, type Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrate.ts';
@@ -22,13 +24,23 @@ function clientDb(c: pg.Client, named: boolean): Db {
   return { kind: 'pg', query, transaction: () => { throw new Error('unused'); }, exec: async () => {}, isUnavailable: () => false, ping: async () => {}, poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: async () => {} } as Db;
 }
 
+const SOCKET_DIR = '/var/run/postgresql';
+/** The same database over PostgreSQL's Unix socket, when it is local and has one. */
+function socketUrl(url: string): string | undefined {
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost'].includes(u.hostname) || !existsSync(`${SOCKET_DIR}/.s.PGSQL.${u.port || 5432}`)) return undefined;
+  return url.replace(`@${u.host}/`, `@${encodeURIComponent(SOCKET_DIR)}:${u.port || 5432}/`);
+}
+
 export async function statementCosts(url: string, cpu: number, durationMs: number): Promise<Record<string, StatementCost>> {
   const setup = await createDb({ url, dataDir: '/nonexistent', poolMax: 1 });
   await migrate(setup);
   await setup.close();
   const out: Record<string, StatementCost> = {};
   const payload = { accountId: '0b4a6e4c-6f1c-4c1e-9d1e-3f1e2d3c4b5a', loginTs: 1_700_000_000, amr: ['pwd'], acr: 'urn:gatehouse:pwd', authorizations: { 'bench-web': { sid: randomBytes(16).toString('base64url'), grantId: randomBytes(16).toString('base64url'), persistsLogout: true } }, kind: 'Session' };
-  for (const named of [false, true]) {
+  const socket = socketUrl(url);
+  const ways = [{ named: false, url, label: 'unnamed' }, { named: true, url, label: 'named' }, ...(socket ? [{ named: true, url: socket, label: 'named, Unix socket' }] : [])];
+  for (const { named, url, label } of ways) {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
@@ -54,7 +66,7 @@ export async function statementCosts(url: string, cpu: number, durationMs: numbe
       const p0 = cpuSeconds(pid)!; const c0 = process.cpuUsage(); const t0 = performance.now();
       const n = await run(durationMs);
       const c1 = process.cpuUsage(c0);
-      out[`${op} ${named ? 'named' : 'unnamed'}`] = {
+      out[`${op} ${label}`] = {
         ops: n, pgUsPerOp: ((cpuSeconds(pid)! - p0) * 1e6) / n, clientUsPerOp: (c1.user + c1.system) / n, wallUsPerOp: ((performance.now() - t0) * 1000) / n,
       };
     }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite } from '../storage/unit-of-work.ts';
+import type { Along } from '../storage/along.ts';
 
 export interface StoredChallenge { id: string; factor: string; userId: string; state: Record<string, unknown>; attempts: number }
 
@@ -30,19 +31,23 @@ export function createChallenges(db: Db) {
      * The UPDATE re-checks its conditions on the row's newest version, so parallel submissions count one
      * try each and none passes the limit. It finds the row by primary key (`id = (SELECT …)`), not by a
      * join: a join's plan, cached by PostgreSQL while the table was small, can stay a full scan as it grows.
+     * `along`: another read made in the same statement (the login throttle's check), handed back as `along`
+     * when there is a live challenge.
      */
-    async countAttempt(interactionUid: string, factor: string, maxAttempts: number): Promise<{ id: string; challenge?: StoredChallenge } | undefined> {
-      const r = await db.query<{ id: string; attempts: number | null; factor: string; userId: string; state: Record<string, unknown> }>(`WITH cur AS (
+    async countAttempt<T = never>(interactionUid: string, factor: string, maxAttempts: number, along?: Along<T>): Promise<{ id: string; challenge?: StoredChallenge; along?: T } | undefined> {
+      const r = await db.query<{ id: string; attempts: number | null; factor: string; userId: string; state: Record<string, unknown>; along?: unknown }>(`WITH cur AS (
           SELECT id FROM mfa_challenges WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
           ORDER BY expires_at DESC LIMIT 1),
         up AS (UPDATE mfa_challenges SET attempts = attempts + 1
           WHERE id = (SELECT id FROM cur) AND consumed_at IS NULL AND expires_at > now() AND attempts < $3
           RETURNING id, factor, user_id, state, attempts)
-        SELECT cur.id, up.attempts, up.factor, up.user_id AS "userId", up.state FROM cur LEFT JOIN up ON up.id = cur.id`, [interactionUid, factor, maxAttempts]);
+        SELECT cur.id, up.attempts, up.factor, up.user_id AS "userId", up.state${along ? `, ${along.sql('$4')} AS along` : ''}
+        FROM cur LEFT JOIN up ON up.id = cur.id`, along ? [interactionUid, factor, maxAttempts, along.param] : [interactionUid, factor, maxAttempts]);
       const row = r.rows[0];
       if (!row) return undefined;
-      if (row.attempts === null) return { id: row.id };
-      return { id: row.id, challenge: { id: row.id, factor: row.factor, userId: row.userId, state: row.state, attempts: row.attempts } };
+      const also = along ? { along: along.parse(row.along) } : {};
+      if (row.attempts === null) return { id: row.id, ...also };
+      return { id: row.id, challenge: { id: row.id, factor: row.factor, userId: row.userId, state: row.state, attempts: row.attempts }, ...also };
     },
     /**
      * Consumes a challenge atomically; only the first caller gets it. For Duo this runs *before* the code

@@ -13,6 +13,24 @@ export type ThrottleVerdict = { ok: true; accountClean?: boolean } | { ok: false
 const acct = (username: string) => `acct:${username.toLowerCase().slice(0, 200)}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
+const keysOf = (username: string, ip: string) => [acct(username), ipKey(ip)];
+
+type ThrottleRow = { key: string; locked: number | null; failures: number };
+/** The throttle rows of a check's keys, as one jsonb array (NULL when none). */
+const ROWS = `jsonb_agg(jsonb_build_object('key', key, 'failures', failures,
+  'locked', CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END))`;
+
+function verdictOf(rows: ThrottleRow[] | null): ThrottleVerdict {
+  let accountClean = true;
+  for (const t of rows ?? []) {
+    if (t.key.startsWith('acct:') && t.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: t.locked };
+    if (t.key.startsWith('ip:') && t.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: t.locked };
+    if (t.key.startsWith('acct:')) accountClean = false;
+  }
+  // accountClean: no failure recorded for the account when checked, so a success has nothing to reset.
+  return { ok: true, accountClean };
+}
+
 export function createLoginThrottle(db: Db, s: ThrottleSettings) {
   return {
     /**
@@ -20,23 +38,16 @@ export function createLoginThrottle(db: Db, s: ThrottleSettings) {
      * password step's user lookup), handed back as `along`, whatever the verdict.
      */
     async check<T = never>(username: string, ip: string, along?: Along<T>): Promise<ThrottleVerdict & { along?: T }> {
-      type Row = { key: string; locked: number | null; failures: number };
-      const r = await db.query<{ rows: Row[] | null; along?: unknown }>(
-        `SELECT jsonb_agg(jsonb_build_object('key', key, 'failures', failures,
-           'locked', CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END)) AS rows${
-  along ? `, ${along.sql('$2')} AS along` : ''}
-         FROM login_throttle WHERE key = ANY($1)`,
-        along ? [[acct(username), ipKey(ip)], along.param] : [[acct(username), ipKey(ip)]]);
+      const r = await db.query<{ rows: ThrottleRow[] | null; along?: unknown }>(
+        `SELECT ${ROWS} AS rows${along ? `, ${along.sql('$2')} AS along` : ''} FROM login_throttle WHERE key = ANY($1)`,
+        along ? [keysOf(username, ip), along.param] : [keysOf(username, ip)]);
       const row = r.rows[0]!;
-      const also = along ? { along: along.parse(row.along) } : {};
-      let accountClean = true;
-      for (const t of row.rows ?? []) {
-        if (t.key.startsWith('acct:') && t.locked) return { ok: false, reason: 'account_locked', retryAfterSeconds: t.locked, ...also };
-        if (t.key.startsWith('ip:') && t.locked) return { ok: false, reason: 'ip_limited', retryAfterSeconds: t.locked, ...also };
-        if (t.key.startsWith('acct:')) accountClean = false;
-      }
-      // accountClean: no failure recorded for the account when checked, so a success has nothing to reset.
-      return { ok: true, accountClean, ...also };
+      return { ...verdictOf(row.rows), ...(along ? { along: along.parse(row.along) } : {}) };
+    },
+
+    /** check as a read riding along in another statement (storage/along.ts): the MFA code POST's attempt count. */
+    checkAlong(username: string, ip: string): Along<ThrottleVerdict> {
+      return { sql: (p) => `(SELECT ${ROWS} FROM login_throttle WHERE key = ANY(${p}::text[]))`, param: keysOf(username, ip), parse: (v) => verdictOf(v as ThrottleRow[] | null) };
     },
 
     /** Records a failure; returns the delay to apply before answering and whether the account is now locked. */

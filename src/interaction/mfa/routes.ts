@@ -168,7 +168,8 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const user = await userOf(c);
     if (!user) return reply;
     const factor = d.mfa.byId(id)!;
-    const counted = await d.mfa.challenges.countAttempt(c.uid, id, maxAttempts);
+    // The throttle's check rides along in the attempt count's statement (one round trip).
+    const counted = await d.mfa.challenges.countAttempt(c.uid, id, maxAttempts, d.throttle.checkAlong(user.username, req.ip));
     if (!counted) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
     const ch = counted.challenge;
     if (!ch) {
@@ -176,7 +177,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       return handleOutcome(c, user, id, { ok: false, reason: 'too_many_attempts' });
     }
     const attempt = ch.attempts;
-    const verdict = await d.throttle.check(user.username, req.ip);
+    const verdict = counted.along!;
     if (!verdict.ok) return handleOutcome(c, user, id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const code = String((req.body as Body)?.code ?? '').slice(0, 64);
     const outcome = await factor.complete(await factorContext(c, user), ch.state, { code });
