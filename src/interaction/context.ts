@@ -6,6 +6,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { Csrf } from './csrf.ts';
 import type { Theme } from '../views/layout.ts';
 import { expiredPage, messagePage } from './views/message.ts';
+import { flushNow } from '../storage/unit-of-work.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
@@ -19,9 +20,20 @@ export function sendPage(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 }
 
-/** Finishes the current prompt and redirects back into oidc-provider. */
-export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true) {
+/** What a route does instead of finishing when a one-time write deferred to its commit lost (flushNow). */
+export type OnLost = (lost: { model: string; id: string }) => Promise<unknown>;
+
+/**
+ * Finishes the current prompt and redirects back into oidc-provider. With `onLost`, the request's writes
+ * (the result among them) are committed before the redirect is built into the answer, and a lost one-time
+ * write answers through onLost instead: nothing of the sign-in was written.
+ */
+export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true, onLost?: OnLost) {
   const url = await provider.interactionResult(c.req.raw, c.reply.raw, result, { mergeWithLastSubmission: merge });
+  if (onLost) {
+    const r = await flushNow();
+    if (!r.ok) return onLost(r.lost);
+  }
   return c.reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
 }
 

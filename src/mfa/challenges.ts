@@ -1,10 +1,14 @@
 // Factor challenges, bound to one interaction and one user, expiring, and consumed at most once.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
-import { deferWrite } from '../storage/unit-of-work.ts';
+import { currentUnit, deferOneTime, deferWrite } from '../storage/unit-of-work.ts';
 import type { Along } from '../storage/along.ts';
 
 export interface StoredChallenge { id: string; factor: string; userId: string; state: Record<string, unknown>; attempts: number }
+
+/** Changes the row only while the challenge is live and unspent: one winner under concurrency. */
+const CONSUME = `UPDATE mfa_challenges SET consumed_at = now()
+  WHERE id = $1 AND interaction_uid = $2 AND factor = $3 AND consumed_at IS NULL AND expires_at > now()`;
 
 export function createChallenges(db: Db) {
   return {
@@ -54,10 +58,19 @@ export function createChallenges(db: Db) {
      * exchange, so a replayed or forged state can never reach Duo.
      */
     async consume(id: string, interactionUid: string, factor: string): Promise<StoredChallenge | undefined> {
-      const r = await db.query<StoredChallenge>(`UPDATE mfa_challenges SET consumed_at = now()
-        WHERE id = $1 AND interaction_uid = $2 AND factor = $3 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, factor, user_id AS "userId", state, attempts`, [id, interactionUid, factor]);
+      const r = await db.query<StoredChallenge>(`${CONSUME} RETURNING id, factor, user_id AS "userId", state, attempts`, [id, interactionUid, factor]);
       return r.rows[0];
+    },
+    /**
+     * Consumes a challenge as part of the request's commit (storage/unit-of-work.ts deferOneTime): a
+     * parallel request that consumed it first rolls this one's commit back (reported as lost
+     * 'mfa_challenges'). Outside a unit of work: consume, at once.
+     */
+    async consumeAtCommit(id: string, interactionUid: string, factor: string): Promise<boolean> {
+      const u = currentUnit();
+      if (!u) return (await this.consume(id, interactionUid, factor)) !== undefined;
+      deferOneTime(u, db, { model: 'mfa_challenges', id }, CONSUME, [id, interactionUid, factor]);
+      return true;
     },
     async sweep(): Promise<number> {
       return (await db.query(`DELETE FROM mfa_challenges WHERE expires_at < now() - interval '1 hour'`)).rowCount;

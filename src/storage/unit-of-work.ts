@@ -7,11 +7,14 @@
 // is sent only after the commit, so another instance finishing the login reads everything this one wrote
 // (and an instance dying mid-request leaves nothing half-written).
 //
-// Writes that decide something (a one-time UPDATE … WHERE consumed_at IS NULL, the TOTP step guard, attempt
-// counters) still run at once, with one exception: on the token endpoint the adapter's `consume` of the code
-// or refresh token joins the unit as its *first* statement. The transaction then either flips consumed_at and
-// writes the new tokens, or (a parallel request got there first) rolls back and the request answers
-// invalid_grant and revokes the grant — exactly what an immediate `consume` losing did, one commit cheaper.
+// Writes that decide something (a one-time UPDATE … WHERE consumed_at IS NULL, attempt counters) run at once,
+// except where the request's answer can wait for its commit: on the token endpoint the adapter's `consume` of
+// the code or refresh token joins the unit as its *first* statement. The transaction then either flips
+// consumed_at and writes the new tokens, or (a parallel request got there first) rolls back and the request
+// answers invalid_grant and revokes the grant — exactly what an immediate `consume` losing did, one commit
+// cheaper. The SAML SSO routes (their message ID, parked request and code) and a successful MFA code
+// submission (its TOTP step and challenge, committed by flushNow before the answer is built) do the same
+// through deferOneTime.
 //
 // Reads of oidc_models inside the unit see its queued state first (read-your-writes).
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -199,6 +202,16 @@ async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string
     await onLost?.(db, err.lost);
     return { ok: false, lost: err.lost };
   }
+}
+
+/**
+ * Writes the current request's unit now, instead of when the answer is sent: for a route whose answer
+ * depends on whether its deferred one-time writes won (mfa/routes.ts, a code submission). The request's
+ * own flush then finds the unit closed; later writes go straight out. Outside a unit: nothing to write.
+ */
+export async function flushNow(): Promise<FlushResult> {
+  const u = currentUnit();
+  return u ? flushUnit(u) : { ok: true, commits: 0 };
 }
 
 /** Defers a consume to the flush (token endpoint units only). */

@@ -9,7 +9,7 @@ import type { LoginThrottle } from '../../security/login-throttle.ts';
 import type { Audit } from '../../platform/audit.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { MfaServices } from '../../mfa/registry.ts';
-import type { FactorContext, MfaFactor } from '../../mfa/factor.ts';
+import type { FactorContext, MfaFactor, Outcome } from '../../mfa/factor.ts';
 import { createInteractionKit, sendPage, type Body, type InteractionContext, type PromptRenderer } from '../context.ts';
 import { choicePage, codePage, type ChoiceItem, type CodeFactor } from './views.ts';
 import { failureMessage, isReason } from './reasons.ts';
@@ -181,25 +181,32 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     if (!verdict.ok) return handleOutcome(c, user, id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const code = String((req.body as Body)?.code ?? '').slice(0, 64);
     const outcome = await factor.complete(await factorContext(c, user), ch.state, { code });
-    if (outcome.ok) {
-      // The challenge is spent by exactly one successful submission.
-      if (!(await d.mfa.challenges.consume(ch.id, c.uid, id))) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
-      await d.throttle.succeed(user.username, verdict);
-      return handleOutcome(c, user, id, outcome);
-    }
-    await d.throttle.fail(user.username, req.ip);
-    await d.audit.record({ type: `mfa.${id}`, outcome: 'failure', userId: user.id, username: user.username, clientId: c.details.params.client_id as string, ip: req.ip, factor: id, reason: outcome.reason, detail: outcome.detail });
-    d.metrics.mfa.inc({ factor: id, result: 'failure', reason: outcome.reason });
-    if (attempt >= maxAttempts) {
-      await d.mfa.challenges.consume(ch.id, c.uid, id);
-      return reply.code(303).redirect(`/interaction/${c.uid}?failed=too_many_attempts&factor=${id}`, 303);
-    }
-    return sendPage(reply, 401, codePage(theme, {
-      uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor,
-      error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.'
-        : `That ${id === 'bypass' ? 'bypass' : 'recovery'} code is not valid or was already used.`,
-      remaining: maxAttempts - attempt,
-    }));
+    /** A wrong (or spent) code: counted against the account, audited, and the form again while tries are left. */
+    const refuse = async (o: Extract<Outcome, { ok: false }>) => {
+      await d.throttle.fail(user.username, req.ip);
+      await d.audit.record({ type: `mfa.${id}`, outcome: 'failure', userId: user.id, username: user.username, clientId: c.details.params.client_id as string, ip: req.ip, factor: id, reason: o.reason, detail: o.detail });
+      d.metrics.mfa.inc({ factor: id, result: 'failure', reason: o.reason });
+      if (attempt >= maxAttempts) {
+        await d.mfa.challenges.consume(ch.id, c.uid, id);
+        return reply.code(303).redirect(`/interaction/${c.uid}?failed=too_many_attempts&factor=${id}`, 303);
+      }
+      return sendPage(reply, 401, codePage(theme, {
+        uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor,
+        error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.'
+          : `That ${id === 'bypass' ? 'bypass' : 'recovery'} code is not valid or was already used.`,
+        remaining: maxAttempts - attempt,
+      }));
+    };
+    if (!outcome.ok) return refuse(outcome);
+    // The challenge is spent by exactly one successful submission, and (TOTP) the code's time step once per
+    // user: both are written with the sign-in, in one commit made before answering (context.ts finish). A
+    // parallel request that spent either first rolls this commit back, and this one answers as it would have
+    // had it found them spent: the step as a replayed code, the challenge as expired.
+    await d.mfa.challenges.consumeAtCommit(ch.id, c.uid, id);
+    await d.throttle.succeed(user.username, verdict);
+    return handleOutcome(c, user, id, outcome, (lost) => lost.model === 'mfa_totp'
+      ? refuse({ ok: false, reason: 'invalid', detail: { replay: true } })
+      : handleOutcome(c, user, id, { ok: false, reason: 'expired' }));
   });
 
   app.get('/interaction/:uid/mfa/duo/callback', async (req: UidReq, reply) => {

@@ -17,8 +17,9 @@ export function createTotpFactor(store: TotpStore): MfaFactor {
       if (!seed?.confirmed) return { ok: false, reason: 'not_enrolled' };
       const step = matchStep(seed.secret, (input.code ?? '').replace(/\s/g, ''));
       if (step === undefined) return { ok: false, reason: 'invalid' };
-      // RFC 6238 §5.2: the same code (time step) is accepted once, also under concurrency.
-      if (!(await store.acceptStep(ctx.user.id, step, false))) return { ok: false, reason: 'invalid', detail: { replay: true } };
+      // RFC 6238 §5.2: the same code (time step) is accepted once, also under concurrency. Inside a request's
+      // unit of work the step is spent by the commit that signs the user in (a loser: mfa/routes.ts).
+      if (!(await store.acceptStepAtCommit(ctx.user.id, step))) return { ok: false, reason: 'invalid', detail: { replay: true } };
       return { ok: true, second: { kind: 'totp' } };
     },
   };

@@ -2,8 +2,12 @@
 // also under concurrent submissions, because the UPDATE only succeeds while last_step < step.
 import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
+import { currentUnit, deferOneTime } from '../../storage/unit-of-work.ts';
 
 const PURPOSE = 'totp-seed';
+/** Changes the row only while the step is newer than the last one accepted: one winner under concurrency. */
+const ACCEPT_STEP = `UPDATE mfa_totp SET last_step = $2, confirmed_at = CASE WHEN $3 THEN coalesce(confirmed_at, now()) ELSE confirmed_at END
+  WHERE user_id = $1 AND last_step < $2 AND (confirmed_at IS NOT NULL OR $3)`;
 
 export function createTotpStore(db: Db, box: SecretBox) {
   return {
@@ -33,10 +37,19 @@ export function createTotpStore(db: Db, box: SecretBox) {
     },
     /** Accepts `step` once: true for exactly one caller. Confirms a pending enrollment when `confirm`. */
     async acceptStep(userId: string, step: number, confirm: boolean): Promise<boolean> {
-      const r = await db.query(
-        `UPDATE mfa_totp SET last_step = $2, confirmed_at = CASE WHEN $3 THEN coalesce(confirmed_at, now()) ELSE confirmed_at END
-         WHERE user_id = $1 AND last_step < $2 AND (confirmed_at IS NOT NULL OR $3)`, [userId, step, confirm]);
-      return r.rowCount === 1;
+      return (await db.query(ACCEPT_STEP, [userId, step, confirm])).rowCount === 1;
+    },
+    /**
+     * Accepts a confirmed seed's `step` as part of the request's commit (storage/unit-of-work.ts
+     * deferOneTime): the step is spent if and only if the sign-in it completes is written, and a
+     * parallel request that spent it first rolls this one's commit back (reported as lost 'mfa_totp').
+     * Outside a unit of work: acceptStep, at once.
+     */
+    async acceptStepAtCommit(userId: string, step: number): Promise<boolean> {
+      const u = currentUnit();
+      if (!u) return this.acceptStep(userId, step, false);
+      deferOneTime(u, db, { model: 'mfa_totp', id: userId }, ACCEPT_STEP, [userId, step, false]);
+      return true;
     },
     async remove(userId: string): Promise<boolean> {
       return (await db.query('DELETE FROM mfa_totp WHERE user_id = $1', [userId])).rowCount > 0;
