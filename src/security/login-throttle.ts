@@ -33,16 +33,11 @@ function verdictOf(rows: ThrottleRow[] | null): ThrottleVerdict {
 
 export function createLoginThrottle(db: Db, s: ThrottleSettings) {
   return {
-    /**
-     * Whether this account and this IP may try now. `along`: another read made in the same statement (the
-     * password step's user lookup), handed back as `along`, whatever the verdict.
-     */
-    async check<T = never>(username: string, ip: string, along?: Along<T>): Promise<ThrottleVerdict & { along?: T }> {
-      const r = await db.query<{ rows: ThrottleRow[] | null; along?: unknown }>(
-        `SELECT ${ROWS} AS rows${along ? `, ${along.sql('$2')} AS along` : ''} FROM login_throttle WHERE key = ANY($1)`,
-        along ? [keysOf(username, ip), along.param] : [keysOf(username, ip)]);
-      const row = r.rows[0]!;
-      return { ...verdictOf(row.rows), ...(along ? { along: along.parse(row.along) } : {}) };
+    /** Whether this account and this IP may try now. */
+    async check(username: string, ip: string): Promise<ThrottleVerdict> {
+      const r = await db.query<{ rows: ThrottleRow[] | null }>(
+        `SELECT ${ROWS} AS rows FROM login_throttle WHERE key = ANY($1)`, [keysOf(username, ip)]);
+      return verdictOf(r.rows[0]!.rows);
     },
 
     /** check as a read riding along in another statement (storage/along.ts): the MFA code POST's attempt count. */

@@ -1,5 +1,5 @@
 // A read that rides along in another module's statement, so that two lookups made one after the other
-// cost one round trip (e.g. the password step's user lookup inside the login throttle's check).
+// cost one round trip (the login throttle's check inside an MFA code submission's attempt count).
 export interface Along<T> {
   /** A scalar subquery (one value, NULL when nothing), given the placeholder of its one parameter. */
   sql: (placeholder: string) => string;

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite, takePrefetched } from '../storage/unit-of-work.ts';
-import type { Along } from '../storage/along.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -40,8 +39,7 @@ export const ACCOUNT_JSON = userJson(jsonOf(ACCOUNT_KEYS));
  * The whole user row as one jsonb value, read with an interaction (storage/oidc-prefetch.ts): its login
  * result's account for the resume, or the signed-in user of an MFA screen (findSignedIn).
  */
-const ALL_JSON = jsonOf(FIELDS.map(([k]) => k));
-export const USER_JSON = userJson(ALL_JSON);
+export const USER_JSON = userJson(jsonOf(FIELDS.map(([k]) => k)));
 /** A user handed out as jsonb (USER_JSON): the timestamp comes as text. */
 const fromJson = (u: (User & { passwordChangedAt: string | Date }) | null): User | undefined =>
   (u ? { ...u, passwordChangedAt: new Date(u.passwordChangedAt) } : undefined);
@@ -57,11 +55,6 @@ export function createUsers(db: Db) {
     async findByUsername(username: string): Promise<User | undefined> {
       if (!USERNAME_RE.test(username)) return undefined;
       return (await db.query<User>(`SELECT ${COLS} FROM users WHERE lower(username) = lower($1)`, [username])).rows[0];
-    },
-    /** findByUsername as a read riding along in another statement (storage/along.ts); undefined: no such user can exist. */
-    byUsernameAlong(username: string): Along<User | undefined> | undefined {
-      if (!USERNAME_RE.test(username)) return undefined;
-      return { sql: (p) => `(SELECT ${ALL_JSON} FROM users WHERE lower(username) = lower(${p}::text))`, param: username, parse: (v) => fromJson(v as Parameters<typeof fromJson>[0]) };
     },
     /** The account behind a token: prefetched with the token in this request if it was (ACCOUNT_JSON), else read. */
     async findAccount(id: string): Promise<AccountRow | undefined> {
