@@ -1,7 +1,7 @@
 // Factor challenges, bound to one interaction and one user, expiring, and consumed at most once.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
-import { currentUnit, deferOneTime, deferWrite } from '../storage/unit-of-work.ts';
+import { deferWrite, oneTimeAtCommit } from '../storage/unit-of-work.ts';
 import type { Along } from '../storage/along.ts';
 
 export interface StoredChallenge { id: string; factor: string; userId: string; state: Record<string, unknown>; attempts: number }
@@ -66,11 +66,8 @@ export function createChallenges(db: Db) {
      * parallel request that consumed it first rolls this one's commit back (reported as lost
      * 'mfa_challenges'). Outside a unit of work: consume, at once.
      */
-    async consumeAtCommit(id: string, interactionUid: string, factor: string): Promise<boolean> {
-      const u = currentUnit();
-      if (!u) return (await this.consume(id, interactionUid, factor)) !== undefined;
-      deferOneTime(u, db, { model: 'mfa_challenges', id }, CONSUME, [id, interactionUid, factor]);
-      return true;
+    consumeAtCommit(id: string, interactionUid: string, factor: string): Promise<boolean> {
+      return oneTimeAtCommit(db, { model: 'mfa_challenges', id }, CONSUME, [id, interactionUid, factor]);
     },
     async sweep(): Promise<number> {
       return (await db.query(`DELETE FROM mfa_challenges WHERE expires_at < now() - interval '1 hour'`)).rowCount;

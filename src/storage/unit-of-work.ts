@@ -230,3 +230,15 @@ export function deferOneTime(u: Unit, db: Db, label: { model: string; id: string
   bind(u, db);
   u.consumes.push({ ...label, text: `${sql} RETURNING 1`, params });
 }
+
+/**
+ * A one-time write (as for deferOneTime) made with the current request's commit: inside a unit it is
+ * deferred and this answers true (a loser learns it from the flush); outside one it runs now and answers
+ * whether it won.
+ */
+export async function oneTimeAtCommit(db: Db, label: { model: string; id: string }, sql: string, params: unknown[]): Promise<boolean> {
+  const u = currentUnit();
+  if (!u) return (await db.query(sql, params)).rowCount === 1;
+  deferOneTime(u, db, label, sql, params);
+  return true;
+}

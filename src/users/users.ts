@@ -20,11 +20,11 @@ const FIELDS: ReadonlyArray<readonly [keyof User, string]> = [
 const COLS = FIELDS.map(([k, c]) => (k === c ? c : `${c} AS "${k}"`)).join(', ');
 const jsonOf = (keys: ReadonlyArray<keyof User>) => `jsonb_build_object(${FIELDS.filter(([k]) => keys.includes(k)).map(([k, c]) => `'${k}', ${c}`).join(', ')})`;
 
+const ACCOUNT_KEYS = ['id', 'username', 'name', 'email', 'emailVerified', 'groups', 'disabled'] as const;
 /** What oidc-provider's findAccount needs of a user: the claims, and whether the account is disabled. */
-export type AccountRow = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emailVerified' | 'groups' | 'disabled'>;
+export type AccountRow = Pick<User, typeof ACCOUNT_KEYS[number]>;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const ACCOUNT_KEYS: ReadonlyArray<keyof AccountRow> = ['id', 'username', 'name', 'email', 'emailVerified', 'groups', 'disabled'];
 /** A scalar subquery giving the user whose id `idText` (an SQL text expression) holds, as `json`; NULL when none or not a UUID (the guard keeps the cast from failing). */
 const userJson = (json: string) => (idText: string) => `(SELECT ${json} FROM users
   WHERE id = CASE WHEN ${idText} ~* '${UUID_RE.source}' THEN (${idText})::uuid END)`;

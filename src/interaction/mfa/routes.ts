@@ -202,7 +202,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     // user: both are written with the sign-in, in one commit made before answering (context.ts finish). A
     // parallel request that spent either first rolls this commit back, and this one answers as it would have
     // had it found them spent: the step as a replayed code, the challenge as expired.
-    await d.mfa.challenges.consumeAtCommit(ch.id, c.uid, id);
+    if (!(await d.mfa.challenges.consumeAtCommit(ch.id, c.uid, id))) return handleOutcome(c, user, id, { ok: false, reason: 'expired' });
     await d.throttle.succeed(user.username, verdict);
     return handleOutcome(c, user, id, outcome, (lost) => lost.model === 'mfa_totp'
       ? refuse({ ok: false, reason: 'invalid', detail: { replay: true } })

@@ -2,7 +2,7 @@
 // also under concurrent submissions, because the UPDATE only succeeds while last_step < step.
 import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
-import { currentUnit, deferOneTime } from '../../storage/unit-of-work.ts';
+import { oneTimeAtCommit } from '../../storage/unit-of-work.ts';
 
 const PURPOSE = 'totp-seed';
 /** Changes the row only while the step is newer than the last one accepted: one winner under concurrency. */
@@ -45,11 +45,8 @@ export function createTotpStore(db: Db, box: SecretBox) {
      * parallel request that spent it first rolls this one's commit back (reported as lost 'mfa_totp').
      * Outside a unit of work: acceptStep, at once.
      */
-    async acceptStepAtCommit(userId: string, step: number): Promise<boolean> {
-      const u = currentUnit();
-      if (!u) return this.acceptStep(userId, step, false);
-      deferOneTime(u, db, { model: 'mfa_totp', id: userId }, ACCEPT_STEP, [userId, step, false]);
-      return true;
+    acceptStepAtCommit(userId: string, step: number): Promise<boolean> {
+      return oneTimeAtCommit(db, { model: 'mfa_totp', id: userId }, ACCEPT_STEP, [userId, step, false]);
     },
     async remove(userId: string): Promise<boolean> {
       return (await db.query('DELETE FROM mfa_totp WHERE user_id = $1', [userId])).rowCount > 0;

@@ -6,7 +6,7 @@
 // answer becomes an error page). Outside a unit every write is its own autocommit, as before.
 import { sameText } from '../../platform/same-text.ts';
 import type { Db } from '../../storage/db.ts';
-import { currentUnit, deferOneTime, deferWrite } from '../../storage/unit-of-work.ts';
+import { currentUnit, deferOneTime, deferWrite, oneTimeAtCommit } from '../../storage/unit-of-work.ts';
 
 export interface ParkedRequest {
   id: string; spEntityId: string; acsUrl: string; requestId: string | null; relayState: string | null;
@@ -79,11 +79,7 @@ export function createSamlStore(db: Db) {
      * copy that commits first) makes that commit roll back and the answer GW_SAML_REPLAY (routes.ts).
      */
     async firstUse(issuer: string, messageId: string, ttlSeconds: number): Promise<boolean> {
-      const params = [issuer, messageId, ttlSeconds];
-      const u = currentUnit();
-      if (u) { deferOneTime(u, db, { model: 'saml_seen_ids', id: messageId }, SEEN_SQL, params); return true; }
-      const r = await db.query(SEEN_SQL, params);
-      return r.rowCount === 1;
+      return oneTimeAtCommit(db, { model: 'saml_seen_ids', id: messageId }, SEEN_SQL, [issuer, messageId, ttlSeconds]);
     },
 
     /**
