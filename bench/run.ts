@@ -36,7 +36,7 @@ const only = new Set((argv.find((a) => a.startsWith('--only='))?.slice(7) ?? '')
 const want = (s: string) => only.size === 0 || only.has(s);
 /**
  * --against=<checkout>: the gateway of another checkout (a git worktree of an earlier commit, with
- * node_modules linked) runs as gw-pg-base beside gw-pg, interleaved run by run with it in the login and
+ * node_modules linked) runs as gw-pg-base beside gw-pg, interleaved run by run with it in the cc, login and
  * SAML scenarios: a same-run A/B of a change, where before/after runs minutes apart measure the machine.
  */
 const againstDir = argv.find((a) => a.startsWith('--against='))?.slice(10);
@@ -246,13 +246,13 @@ async function scenario(name: string, fn: () => Promise<void>) {
 }
 
 async function profiled(sut: Sut, label: string, fn: () => Promise<unknown>) {
-  if (!profile || sut.kind !== 'gateway') return;
+  if (!profile) return;
   await sut.child.call('profileStart');
-  await fn();
+  const done = await fn() as { completed?: number } | undefined;
   const file = join(OUT, 'prof', `${stamp}-${label}.cpuprofile`);
   mkdirSync(join(OUT, 'prof'), { recursive: true });
   const prof = await sut.child.call<string>('profileStop', { file });
-  results.profiles[label] = { file: file.slice(ROOT.length), ...summarizeProfile(JSON.parse(readFileSync(prof, 'utf8'))) };
+  results.profiles[label] = { file: file.slice(ROOT.length), ops: done?.completed, ...summarizeProfile(JSON.parse(readFileSync(prof, 'utf8'))) };
 }
 
 // ---------------------------------------------------------------------------------------------- SUTs (booting)
@@ -270,7 +270,7 @@ const booting = {
   // The base footprint: the product's defaults, no SAML SP (the SAML stack, its XSD worker included, loads
   // only with SPs; every other SUT has one). Measured idle, then stopped.
   defaults: want('memory') && pg ? startGateway('gw-pg-defaults', 'pg', { saml: false, bootCpu: SUT_CPU }) : undefined,
-  base: against && pg && (want('login') || want('saml')) ? startGateway('gw-pg-base', 'pg', { root: against.dir, bootCpu: SUT_CPU }) : undefined,
+  base: against && pg && (want('cc') || want('login') || want('saml')) ? startGateway('gw-pg-base', 'pg', { root: against.dir, bootCpu: SUT_CPU }) : undefined,
 };
 for (const b of Object.values(booting)) b?.catch(() => {}); // awaited below
 // ---------------------------------------------------------------------------------------------- baselines (while the SUTs boot)
@@ -305,7 +305,7 @@ await scenario('micro', async () => {
 
 // ---------------------------------------------------------------------------------------------- SUTs (ready)
 const [bare, gw, lite, many, warnlog, bareFastify, defaults, base] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify, booting.defaults, booting.base]);
-if (against) results.notes.push(`--against: gw-pg-base is the gateway of commit ${against.rev} (${against.dir}), interleaved run by run with gw-pg in the login and SAML scenarios.`);
+if (against) results.notes.push(`--against: gw-pg-base is the gateway of commit ${against.rev} (${against.dir}), interleaved run by run with gw-pg in the client-credentials, login and SAML scenarios.`);
 for (const s of [bare, gw, lite, many, warnlog, bareFastify, defaults, base]) {
   if (!s) continue;
   results.memory[s.name] = { label: s.label, startMs: s.startMs, startCpuS: s.startCpuS, idle: await settledRss(s) };
@@ -321,8 +321,11 @@ await scenario('cc', async () => {
   if (lite) vs.push({ sut: lite, variant: 'keepalive', load: grants(load, lite) });
   if (warnlog) vs.push({ sut: warnlog, variant: 'keepalive', load: grants(load, warnlog) });
   if (bareFastify) vs.push({ sut: bareFastify, variant: 'keepalive', load: grants(load, bareFastify) });
+  if (base) vs.push({ sut: base, variant: 'keepalive', load: grants(load, base) });
   await interleaved('cc', vs);
   if (gw) await profiled(gw, 'cc-keepalive', grants(load, gw)(P.runMs));
+  // The library floor under the same load, for a side-by-side profile (what the gateway adds, by function).
+  if (bareFastify) await profiled(bareFastify, 'cc-keepalive-bare-fastify', grants(load, bareFastify)(P.runMs));
 });
 
 await scenario('tls', async () => {

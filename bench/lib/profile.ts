@@ -1,6 +1,29 @@
 // Reads a V8 .cpuprofile (the gateway's main thread, taken through node:inspector like --cpu-prof) and
 // groups self time by where the code lives: a package, a folder of src/, Node internals, GC.
-// Work on the libuv pool (argon2, WebCrypto signing) is not in it.
+// Work on the libuv pool (argon2, WebCrypto signing) is not in it. profilerRpc() takes one in a SUT process.
+import { Session as Inspector } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+
+/** RPC handlers for a SUT process: a CPU profile of its main thread, as --cpu-prof takes it, around one load window. */
+export function profilerRpc() {
+  let inspector: Inspector | undefined;
+  return {
+    async profileStart() {
+      inspector ??= new Inspector();
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+      await inspector.post('Profiler.start');
+    },
+    async profileStop(p: { file: string }) {
+      const { profile } = await inspector!.post('Profiler.stop');
+      await inspector!.post('Profiler.disable');
+      inspector!.disconnect();
+      writeFileSync(p.file, JSON.stringify(profile));
+      return p.file;
+    },
+  };
+}
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
 interface Profile { nodes: Node[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] }

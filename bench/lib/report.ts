@@ -29,7 +29,7 @@ export interface Results {
   scenarios: Record<string, Record<string, any>>;
   memory: Record<string, MemoryEntry>;
   notes: string[]; failures: string[];
-  profiles: Record<string, ProfileSummary & { file: string }>;
+  profiles: Record<string, ProfileSummary & { file: string; ops?: number }>;
 }
 
 /** What performance-anchors.md measured on this machine type when it was quiet (per CPU-second). */
@@ -559,9 +559,9 @@ export function renderReport(r: Results): string {
   // ------------------------------------------------------------------ profiles
   const profs = Object.entries(r.profiles);
   if (profs.length) {
-    p('## CPU profiles (gateway main thread, `--profile`)');
+    p('## CPU profiles (main thread, `--profile`)');
     p();
-    p('Sampled with the inspector around one extra load window (the same as `--cpu-prof`); self time by owner, as a share of the busy main thread. Work on the libuv pool (argon2, and in part WebCrypto signing) is not in these.');
+    p('Sampled with the inspector around one extra load window (the same as `--cpu-prof`); self time by owner, as a share of the busy main thread. The gateway\'s, and (`cc-keepalive-bare-fastify`) bare oidc-provider mounted in Fastify under the same load, for a side-by-side look at what the gateway adds. Work on the libuv pool is not in these: argon2, RSA signatures, and bare oidc-provider\'s ES256 signatures (WebCrypto runs them there; the gateway makes elliptic-curve signatures on the main thread, src/platform/inline-signing.ts, so they are in its profile).');
     p();
     for (const [k, v] of profs) {
       p(`**${k}** (${fmt(v.busyMs)} ms busy of ${fmt(v.sampledMs)} ms; \`${v.file}\`): ${v.byCategory.slice(0, 12).map(([n, f]) => `${n} ${fmt(f * 100, 1)} %`).join(', ')}.`);

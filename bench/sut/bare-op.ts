@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Provider, { type Configuration } from 'oidc-provider';
 import Fastify from 'fastify';
 import { serveRpc, emit } from '../lib/proc.ts';
+import { profilerRpc } from '../lib/profile.ts';
 import { CC_CLIENT } from '../lib/fixtures.ts';
 
 const port = Number(process.argv[2]);
@@ -64,5 +65,6 @@ if (tlsPort && keyFile && certFile) {
 serveRpc({
   memory: () => process.memoryUsage(),
   info: () => ({ issuer, pid: process.pid }),
+  ...profilerRpc(),
 }, async () => { server.close(); tls?.close(); });
 emit({ event: 'ready', port, issuer });

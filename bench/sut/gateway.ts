@@ -4,8 +4,7 @@
 // statements, and a control channel (IPC) for seeding users and sessions and reading memory.
 // Started pinned to one CPU by bench/run.ts; never part of the product.
 import https from 'node:https';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Session as Inspector } from 'node:inspector/promises';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { loadConfig } from '../../src/config/load.ts';
@@ -16,6 +15,7 @@ import { createServices } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 import { createOidcAdapter } from '../../src/storage/oidc-adapter.ts';
 import { serveRpc, emit } from '../lib/proc.ts';
+import { profilerRpc } from '../lib/profile.ts';
 import { totpSecret, username as userName } from '../lib/fixtures.ts';
 
 export interface GatewaySpec {
@@ -99,7 +99,6 @@ if (spec.tls) {
 
 const SessionAdapter = createOidcAdapter(db);
 const sessionIds: string[] = [];
-let inspector: Inspector | undefined;
 
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<void> {
   let next = 0;
@@ -180,21 +179,7 @@ serveRpc({
     });
     return { found };
   },
-  /** A CPU profile of the main thread, as --cpu-prof takes it, around one load window. */
-  async profileStart() {
-    inspector ??= new Inspector();
-    inspector.connect();
-    await inspector.post('Profiler.enable');
-    await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
-    await inspector.post('Profiler.start');
-  },
-  async profileStop(p: { file: string }) {
-    const { profile } = await inspector!.post('Profiler.stop');
-    await inspector!.post('Profiler.disable');
-    inspector!.disconnect();
-    writeFileSync(p.file, JSON.stringify(profile));
-    return p.file;
-  },
+  ...profilerRpc(),
   info() {
     return { issuer, pid: process.pid, node: process.version, dbKind: db.kind, clients: config.oidc.clients.length, argon2: config.passwords, logLevel: config.log.level };
   },

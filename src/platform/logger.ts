@@ -24,26 +24,68 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * pino's isoTime, computed once per millisecond: the request line is written for every request (thousands
- * a second under load), and building a Date and its ISO string for each was ≈ 0.5 % of a grant. Same output.
+ * pino's isoTime, built from a per-second prefix: the request line is written for every request (thousands
+ * a second under load, so nearly every line falls in a new millisecond), and building a Date and its ISO
+ * string for each was ≈ 1 % of a client-credentials grant. Same output.
  */
-let lastMs = -1;
-let lastTime = '';
+let lastS = -1;
+let prefix = '';
 export function isoTime(): string {
   const now = Date.now();
-  if (now !== lastMs) { lastMs = now; lastTime = `,"time":"${new Date(now).toISOString()}"`; }
-  return lastTime;
+  const s = Math.floor(now / 1000);
+  if (s !== lastS) { lastS = s; prefix = `,"time":"${new Date(s * 1000).toISOString().slice(0, 20)}`; }
+  const ms = now - s * 1000;
+  return `${prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
+/** Buffered lines are written at once past this size, without waiting for the end of the turn. */
+const TURN_BUFFER_MAX = 64 * 1024;
+
+/**
+ * A destination that writes the lines logged in one turn of the event loop with one write, from a
+ * setImmediate: under load, one turn handles many requests (one request line each), and a write per line
+ * was ≈ 3.5 % of a client-credentials grant (bench/REPORT.md, CPU profile). The write itself is `out`'s
+ * (sonic-boom, synchronous: it retries EAGAIN and partial writes, and if whatever reads stdout stops
+ * reading, the process waits for it rather than buffering without bound).
+ *
+ * What a crash can lose: only the lines of the current turn, and only when the process is killed outright
+ * (SIGKILL, the OOM killer). process.exit() and an uncaught exception both emit 'exit', which writes them.
+ */
+export class TurnBuffered {
+  private lines: string[] = [];
+  private bytes = 0;
+  private due = false;
+  private readonly out: { write(chunk: string): unknown };
+  constructor(out: { write(chunk: string): unknown }) {
+    this.out = out;
+    process.on('exit', () => this.flushSync());
+  }
+  write(line: string): void {
+    this.lines.push(line);
+    this.bytes += line.length;
+    if (this.bytes > TURN_BUFFER_MAX) this.flushSync();
+    else if (!this.due) { this.due = true; setImmediate(this.drain); }
+  }
+  private readonly drain = () => { this.due = false; this.flushSync(); };
+  /** pino's logger.flush(). */
+  flush(cb?: (err?: Error) => void): void { this.flushSync(); cb?.(); }
+  flushSync(): void {
+    if (this.lines.length === 0) return;
+    const chunk = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
+    this.lines = [];
+    this.bytes = 0;
+    this.out.write(chunk);
+  }
 }
 
 /**
- * Without a destination: stdout, written synchronously. pino's default stream writes asynchronously, on
- * libuv's thread pool: at moderate load (requests not arriving back to back) each request line became its
- * own hand-off to a pool thread and back. A 3-run A/B (bench/REPORT.md): 339 → 302 µs of CPU per
- * client-credentials grant at 70 % of peak (−11 %), 254 → 238 µs in a flood (−6 %). A line is on
- * stdout when the call returns, so a crash loses none; if whatever reads stdout stops reading, the process
- * waits for it (sonic-boom retries the write), where the asynchronous stream would have buffered without bound.
+ * Without a destination: stdout, written synchronously (sonic-boom, sync), one write per turn of the
+ * event loop (TurnBuffered). pino's default stream writes asynchronously, on libuv's thread pool: at
+ * moderate load (requests not arriving back to back) each request line became its own hand-off to a pool
+ * thread and back. A 3-run A/B (bench/REPORT.md): 339 → 302 µs of CPU per client-credentials grant at
+ * 70 % of peak (−11 %), 254 → 238 µs in a flood (−6 %).
  */
-export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
+export function createLogger(level: string, destination: DestinationStream = new TurnBuffered(pino.destination({ dest: 1, sync: true }))): Logger {
   return pino({
     level,
     base: { service: 'gatehouse' },

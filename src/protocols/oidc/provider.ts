@@ -18,6 +18,7 @@ import { applyOutage } from './mount.ts';
 import { flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import type { Theme } from '../../views/layout.ts';
+import { installInlineSigning } from '../../platform/inline-signing.ts';
 
 export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
@@ -171,6 +172,8 @@ export function createProvider(d: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     fetch: createOutboundFetch(config.oidc.clients.flatMap((c) => (c.backchannelLogoutUri ? [c.backchannelLogoutUri] : []))),
   };
+  // ES256 tokens are signed on the event loop, not handed to libuv's pool (platform/inline-signing.ts).
+  installInlineSigning();
   const provider = new Provider(d.issuer, configuration);
   provider.use(unitOfWork(d.db, config.ui, (ctx, err) => provider.emit('server_error', ctx, err)));
   // Always: mount.ts pins X-Forwarded-Host/Proto/For to the issuer and to the address Fastify computed
