@@ -5,6 +5,7 @@ import { createLogger } from './platform/logger.ts';
 import { createServices } from './services.ts';
 import { buildApp, closeGracefully, resolveIssuer } from './app.ts';
 import { banner } from './platform/banner.ts';
+import { lowerPoolPriority } from './platform/pool-priority.ts';
 
 async function main() {
   let loaded;
@@ -22,6 +23,8 @@ async function main() {
   const issuer = resolveIssuer(config);
   const app = await buildApp(services, { issuer });
   await app.listen({ host: config.server.host, port: config.server.port });
+  // Password hashes on libuv's pool yield the CPU to the event loop (platform/pool-priority.ts).
+  log.debug({ threads: await lowerPoolPriority() }, 'thread pool priority lowered');
   process.stdout.write(banner(config, issuer, services.db.kind, (await services.users.list()).length));
 
   let stopping = false;

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { lowerPoolPriority } from '../../src/platform/pool-priority.ts';
 import { createDb, type Db, type Queryable } from '../../src/storage/db.ts';
 import { tableOf, writesOf } from '../../src/storage/one-statement.ts';
 import { createServices } from '../../src/services.ts';
@@ -90,6 +91,7 @@ const db = counted(rawDb);
 const services = await createServices(config, log, { db });
 const app = await buildApp(services, { issuer });
 await app.listen({ host: '127.0.0.1', port: spec.port });
+await lowerPoolPriority(); // as src/main.ts does
 let tlsServer: https.Server | undefined;
 if (spec.tls) {
   tlsServer = https.createServer({ key: readFileSync(spec.tls.keyFile), cert: readFileSync(spec.tls.certFile) }, app.routing);

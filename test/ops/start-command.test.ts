@@ -1,6 +1,7 @@
 // The container runs exactly what `npm start` runs and what these tests start: `node src/main.ts`.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startProcess } from '../helpers/process.ts';
 
@@ -27,6 +28,15 @@ t.test('the start command boots on the embedded database, prints the next steps,
   t.match(printed, ['/', '/.well-known/openid-configuration', '/healthz', '/readyz', '/saml/metadata', '/account', '/metrics'], 'issuer, discovery, health, SAML metadata, portal, metrics');
   for (const path of printed.slice(1)) t.ok([200, 303].includes((await fetch(`${p.url}${path}`, { redirect: 'manual' })).status), `${path} answers`);
   t.equal((await fetch(`${p.url}/readyz`)).status, 200);
+  if (process.platform === 'linux') {
+    // The event loop runs before password hashes (src/platform/pool-priority.ts): the pool's threads at
+    // nice 10, the main thread as started.
+    const threads = readdirSync(`/proc/${p.child.pid}/task`).map((tid) => ({ name: readFileSync(`/proc/${p.child.pid}/task/${tid}/comm`, 'utf8').trim(), nice: getPriority(Number(tid)) }));
+    const pool = threads.filter((x) => x.name === 'libuv-worker');
+    t.ok(pool.length >= 1, `libuv's pool is running (${pool.length} threads)`);
+    t.ok(pool.every((x) => x.nice === 10), 'every pool thread at nice 10');
+    t.equal(getPriority(p.child.pid!), getPriority(), 'the main thread keeps the priority it was started with');
+  }
   const disco = await (await fetch(`${p.url}/.well-known/openid-configuration`)).json() as { issuer: string };
   t.equal(disco.issuer, `http://localhost:${p.port}`);
   p.child.kill('SIGTERM');
