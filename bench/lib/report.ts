@@ -389,14 +389,21 @@ export function renderReport(r: Results): string {
   p();
   table(['Baseline', 'Per CPU-second, median [min–max]', 'Quiet machine (anchors)', 'Factor'], [
     ...Object.entries(r.micro).map(([k, s]) => [
-      ({ 'sign-ES256': `JWT ES256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'sign-RS256': `JWT RS256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'argon2id-verify': `argon2id verify m=${s.params?.memoryKiB} KiB t=${s.params?.iterations} p=${s.params?.parallelism} (@node-rs/argon2)`, 'samlify-assertion': 'samlify login Response, assertion signed (RSA-2048)', 'samlify-both': 'samlify login Response, assertion + response signed (gateway default)' } as Record<string, string>)[k] ?? k,
+      ({ 'sign-ES256': `JWT ES256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'sign-ES256-inline': `JWT ES256 sign (jose, made on the calling thread as the gateway does, ${s.inFlight} in flight)`, 'sign-RS256': `JWT RS256 sign (jose / WebCrypto, ${s.inFlight} in flight)`, 'argon2id-verify': `argon2id verify m=${s.params?.memoryKiB} KiB t=${s.params?.iterations} p=${s.params?.parallelism} (@node-rs/argon2)`, 'samlify-assertion': 'samlify login Response, assertion signed (RSA-2048)', 'samlify-both': 'samlify login Response, assertion + response signed (gateway default)' } as Record<string, string>)[k] ?? k,
       range(s), fmt((QUIET as Record<string, number>)[k] ?? NaN), ratio((QUIET as Record<string, number>)[k] ?? NaN, s.median, 1)]),
     ['Bare oidc-provider, client credentials JWT ES256, keep-alive', range(bareCc), fmt(QUIET['bare-cc-keepalive']), ratio(QUIET['bare-cc-keepalive'], bareCc.median, 1)],
     ['Bare oidc-provider, client credentials, TLS per grant (P-256 cert)', range(bareTls), '1,808–1,970', ratio(QUIET['bare-cc-tls'], bareTls.median, 1)],
   ]);
   p(`Factors used for the estimates: keep-alive ${fHttp.toFixed(2)}, TLS per grant ${fTls.toFixed(2)}, argon2id ${fArgon.toFixed(2)}, PostgreSQL ${fPg.toFixed(2)} (named point read below vs 30.5 µs). `
-    + 'WebCrypto signing one at a time pays a thread-pool hand-off per signature, which a time-sliced core makes expensive; that is why its factor is the largest.');
+    + 'WebCrypto signing one at a time pays a thread-pool hand-off per signature, which a time-sliced core makes expensive; that is why its factor is the largest. The gateway signs ES256 on the calling thread (src/platform/inline-signing.ts), the row below it.');
   p();
+  const late = r.scenarios.loopLateness as Record<'plain' | 'nice', { samples: number; hashes: number; p50: number; p90: number; p99: number; max: number }> | undefined;
+  if (late?.plain && late.nice) {
+    p('Event loop lateness while argon2id hashes run back to back on the same core (a 2 ms timer, then 0.3 ms of work, repeated; ms past due), with libuv\'s pool threads as started and at nice +10 as the gateway sets them (src/platform/pool-priority.ts):');
+    p();
+    table(['Pool threads', 'p50', 'p90', 'p99', 'max', 'Samples', 'Hashes'], (['plain', 'nice'] as const).map((k) => [k === 'plain' ? 'as started (nice 0)' : 'nice +10', fmt(late[k].p50, 2), fmt(late[k].p90, 2), fmt(late[k].p99, 2), fmt(late[k].max, 2), fmt(late[k].samples), fmt(late[k].hashes)]));
+    p();
+  }
   const pst = r.scenarios.pgStatements as Record<string, { pgUsPerOp: number; clientUsPerOp: number; wallUsPerOp: number; ops: number }> | undefined;
   if (pst) {
     p('PostgreSQL cost of one adapter statement (the gateway\'s own `oidc-adapter.ts`, a Session payload, one connection, backend on CPU 0, `synchronous_commit=off` on that connection so the figure is the statement\'s own work), sent unnamed (parsed and planned every time, as before this round) and as a named prepared statement (what src/storage/db.ts sends now); when PostgreSQL is local, the named statements once more over its Unix socket (the gateway connects over TCP: the difference is what the loopback transport costs the backend):');
