@@ -5,6 +5,11 @@ import type { ProfileSummary } from './profile.ts';
 import type { PgInfo } from './pg.ts';
 import { fmt, median, summarize, type Summary } from './stats.ts';
 
+/** A profile taken in the bench (run.ts profiled): its summary, file, and the operations of its load window. */
+type SutProfile = ProfileSummary & { file: string; ops?: number };
+/** Busy main-thread µs per operation: sampled wall time, preemption by other threads included. */
+const busyUsPerOp = (pr: SutProfile | undefined) => (pr?.ops ? (pr.busyMs * 1000) / pr.ops : NaN);
+
 type Rss = { rssMiB: number; hwmMiB: number; heapUsedMiB?: number };
 export interface MemoryEntry {
   label: string; startMs: number; startCpuS?: number; idle: Rss; afterLoad?: Rss;
@@ -29,7 +34,7 @@ export interface Results {
   scenarios: Record<string, Record<string, any>>;
   memory: Record<string, MemoryEntry>;
   notes: string[]; failures: string[];
-  profiles: Record<string, ProfileSummary & { file: string; ops?: number }>;
+  profiles: Record<string, SutProfile>;
 }
 
 /** What performance-anchors.md measured on this machine type when it was quiet (per CPU-second). */
@@ -171,16 +176,15 @@ export function renderReport(r: Results): string {
     const pw = runsOf(r, 'login', 'password', 'gw-pg');
     const samlProf = Object.entries(prof).find(([k]) => k.startsWith('saml-sso'))?.[1];
     if (gwCc.n && bareCc.n) {
-      const gp = prof['cc-keepalive'] as (ProfileSummary & { ops?: number }) | undefined;
-      const bp = prof['cc-keepalive-bare-fastify'] as (ProfileSummary & { ops?: number }) | undefined;
-      const usPerOp = (pr: (ProfileSummary & { ops?: number }) | undefined) => (pr?.ops ? (pr.busyMs * 1000) / pr.ops : NaN);
+      const gp = prof['cc-keepalive'];
+      const bp = prof['cc-keepalive-bare-fastify'];
       out.push(`**Client credentials, keep-alive: ${fmt((1 - pairedCc.median) * 100)} % below bare oidc-provider** (target: within 15 %), ≈ ${fmt(quiet(gwCc.median))} per core-s estimated (target 6,000). Both sign the same ES256 JWT with the same library (the gateway on the event loop, bare oidc-provider through WebCrypto's thread pool); `
         + 'the gap is what the gateway does around and inside oidc-provider on every request: Fastify routing and its two hooks (request id + security headers; request line + prom-client histogram), '
         + '`pinOrigin`, the unit-of-work middleware, and the gateway\'s provider configuration (client scopes, resource indicators). '
         + (bareFastifyCc.n ? `Bare oidc-provider mounted in Fastify exactly as the gateway mounts it did ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'bare-op-fastify', 'bare-op').median, 1)} vs bare (paired; −11 % and ≈ 0 % in earlier runs: this pair is noisy), and the gateway's own additions are ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg', 'bare-op-fastify').median, 1)} on top. ` : '')
         + (nologCc.n ? `The same gateway with log level \`warn\` (no request line) did ${pctDiff(pairedRatio(r, 'cc', 'keepalive', 'gw-pg-warnlog', 'gw-pg').median, 1)} per CPU-second (paired runs). ` : '')
         + (gp ? `Profile (main thread): oidc-provider ${fmt(share(gp, ['oidc-provider']) * 100)} %, pino + sonic-boom ${fmt(share(gp, ['pino', 'redact', 'sonic-boom']) * 100)} %, Fastify ${fmt(share(gp, ['fastify', 'find-my-way', 'avvio', 'light-my-request']) * 100)} %, koa ${fmt(share(gp, ['koa']) * 100)} %, Node's HTTP and stream internals and the signature the rest. ` : '')
-        + (gp?.ops && bp?.ops ? `Busy main-thread time per grant under the same load (sampled wall time: preemption by the thread pool and other processes included, so not CPU): gateway ${fmt(usPerOp(gp))} µs, bare oidc-provider in Fastify ${fmt(usPerOp(bp))} µs, whose ES256 signature runs on the pool (the gateway's, ≈ ${fmt(1e6 / (r.micro['sign-ES256-inline']?.median ?? NaN))} µs of CPU in this run, on the main thread). ` : '')
+        + (gp?.ops && bp?.ops ? `Busy main-thread time per grant under the same load (sampled wall time: preemption by the thread pool and other processes included, so not CPU): gateway ${fmt(busyUsPerOp(gp))} µs, bare oidc-provider in Fastify ${fmt(busyUsPerOp(bp))} µs, whose ES256 signature runs on the pool (the gateway's, ≈ ${fmt(1e6 / (r.micro['sign-ES256-inline']?.median ?? NaN))} µs of CPU in this run, on the main thread). ` : '')
         + '**Done:** the provider takes over in the OIDC scope\'s onRequest hook (src/protocols/oidc/mount.ts: no pre-parsing, content-type parser, validation or handler promise); one synchronous onRequest/onResponse hook pair (src/platform/request-log.ts) puts the request id and the precomputed security headers straight onto the raw response; Fastify\'s per-request child logger is built only when something logs through it (`LazyChild`, src/app.ts); the outage mapping is folded into the unit-of-work middleware. '
         + 'Request lines go to stdout synchronously (pino\'s asynchronous stream made one thread-pool hand-off per line: −11 % CPU per grant at 70 % of peak), since 2026-12-06 once per event-loop turn (`TurnBuffered`, src/platform/logger.ts; a write per line was ≈ 3.5 % of the main thread), with the ISO time built from a per-second prefix. '
         + `Since 2026-12-06, ECDSA and Ed25519 signatures are made with node:crypto's synchronous \`sign\` (src/platform/inline-signing.ts): WebCrypto, which jose uses, runs each on libuv's pool, and on one core the hand-off and the extra thread cost more than the signature (one JWT at a time in this run: ${fmt(1e6 / (r.micro['sign-ES256-inline']?.median ?? NaN))} µs of CPU inline against ${fmt(1e6 / (r.micro['sign-ES256']?.median ?? NaN))} µs through the pool, the baselines' two ES256 rows). `
@@ -577,7 +581,7 @@ export function renderReport(r: Results): string {
     p('Sampled with the inspector around one extra load window (the same as `--cpu-prof`); self time by owner, as a share of the busy main thread. The gateway\'s, and (`cc-keepalive-bare-fastify`) bare oidc-provider mounted in Fastify under the same load, for a side-by-side look at what the gateway adds. Work on the libuv pool is not in these: argon2, RSA signatures, and bare oidc-provider\'s ES256 signatures (WebCrypto runs them there; the gateway makes elliptic-curve signatures on the main thread, src/platform/inline-signing.ts, so they are in its profile).');
     p();
     for (const [k, v] of profs) {
-      p(`**${k}** (${fmt(v.busyMs)} ms busy of ${fmt(v.sampledMs)} ms${v.ops ? `, ${fmt(v.ops)} operations: ${fmt((v.busyMs * 1000) / v.ops)} µs of busy main thread each, wall time, preemption by other threads included` : ''}; \`${v.file}\`): ${v.byCategory.slice(0, 12).map(([n, f]) => `${n} ${fmt(f * 100, 1)} %`).join(', ')}.`);
+      p(`**${k}** (${fmt(v.busyMs)} ms busy of ${fmt(v.sampledMs)} ms${v.ops ? `, ${fmt(v.ops)} operations: ${fmt(busyUsPerOp(v))} µs of busy main thread each, wall time, preemption by other threads included` : ''}; \`${v.file}\`): ${v.byCategory.slice(0, 12).map(([n, f]) => `${n} ${fmt(f * 100, 1)} %`).join(', ')}.`);
       p();
     }
   }

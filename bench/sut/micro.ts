@@ -8,6 +8,8 @@ import * as jose from 'jose';
 import { hash, verify } from '@node-rs/argon2';
 import * as samlify from 'samlify';
 import { serveRpc, emit } from '../lib/proc.ts';
+import { percentiles } from '../lib/stats.ts';
+import type { PasswordParams } from '../../src/users/passwords.ts';
 import { installInlineSigning } from '../../src/platform/inline-signing.ts';
 import { lowerPoolPriority } from '../../src/platform/pool-priority.ts';
 
@@ -35,8 +37,11 @@ async function signer(alg: 'ES256' | 'RS256') {
     .setIssuedAt().setExpirationTime('10m').sign(key);
 }
 
-async function argon(params: { memoryKiB: number; iterations: number; parallelism: number }) {
-  const opts = { algorithm: 2, memoryCost: params.memoryKiB, timeCost: params.iterations, parallelism: params.parallelism };
+/** @node-rs/argon2's options for the configured parameters, as the gateway hashes (users/passwords.ts). */
+const argonOpts = (p: PasswordParams) => ({ algorithm: 2, memoryCost: p.memoryKiB, timeCost: p.iterations, parallelism: p.parallelism });
+
+async function argon(params: PasswordParams) {
+  const opts = argonOpts(params);
   const stored = await hash('bench correct horse battery staple', opts);
   return () => verify(stored, 'bench correct horse battery staple');
 }
@@ -62,9 +67,9 @@ function saml(keyFile: string, certFile: string, signResponse: boolean) {
  * 'plain' first, then the pool threads at nice +10 (src/platform/pool-priority.ts: one-way, a process may
  * lower a thread's priority but not raise it back).
  */
-async function loopLateness(durationMs: number, argon2: { memoryKiB: number; iterations: number; parallelism: number }, lower: boolean) {
+async function loopLateness(durationMs: number, argon2: PasswordParams, lower: boolean) {
   if (lower) await lowerPoolPriority();
-  const opts = { algorithm: 2, memoryCost: argon2.memoryKiB, timeCost: argon2.iterations, parallelism: argon2.parallelism };
+  const opts = argonOpts(argon2);
   let stop = false;
   let hashes = 0;
   const hashing = (async () => { while (!stop) { await hash('bench lateness', opts); hashes++; } })();
@@ -79,14 +84,13 @@ async function loopLateness(durationMs: number, argon2: { memoryKiB: number; ite
   }
   stop = true;
   await hashing;
-  late.sort((a, b) => a - b);
-  const q = (f: number) => late[Math.floor(f * (late.length - 1))]!;
-  return { samples: late.length, hashes, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) };
+  const { p50, p90, p99, max } = percentiles(late, [50, 90, 99]);
+  return { samples: late.length, hashes, p50, p90, p99, max };
 }
 
 serveRpc({
-  loopLateness: (p: { durationMs: number; argon2: { memoryKiB: number; iterations: number; parallelism: number }; lower: boolean }) => loopLateness(p.durationMs, p.argon2, p.lower),
-  async run(p: { kind: string; durationMs: number; inFlight?: number; argon2?: { memoryKiB: number; iterations: number; parallelism: number }; rsa?: { keyFile: string; certFile: string } }) {
+  loopLateness: (p: { durationMs: number; argon2: PasswordParams; lower: boolean }) => loopLateness(p.durationMs, p.argon2, p.lower),
+  async run(p: { kind: string; durationMs: number; inFlight?: number; argon2?: PasswordParams; rsa?: { keyFile: string; certFile: string } }) {
     let op: () => Promise<unknown>;
     if (p.kind === 'sign-ES256' || p.kind === 'sign-RS256') op = await signer(p.kind.slice(5) as 'ES256' | 'RS256');
     else if (p.kind === 'sign-ES256-inline') {

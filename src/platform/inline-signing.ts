@@ -31,26 +31,29 @@ const bytesOf = (data: unknown): Buffer | undefined => {
   return undefined;
 };
 
+const keyObjectOf = (key: CryptoKey): KeyObject => {
+  let ko = keyObjects.get(key);
+  if (!ko) { ko = KeyObject.from(key); keyObjects.set(key, ko); }
+  return ko;
+};
+
 /** The signature, or undefined when WebCrypto itself should answer. */
 export function signInline(algorithm: SignArgs[0], key: CryptoKey, data: SignArgs[2]): ArrayBuffer | undefined {
   if (!(key instanceof CryptoKey) || key.type !== 'private' || !key.usages.includes('sign')) return undefined;
   const name = nameOf(algorithm)?.toUpperCase();
-  const keyAlg = key.algorithm.name.toUpperCase();
-  if (name !== keyAlg) return undefined;
-  let hash: string | null;
+  if (name !== key.algorithm.name.toUpperCase()) return undefined;
+  const bytes = bytesOf(data);
+  if (!bytes) return undefined;
+  let sig: Buffer;
   if (name === 'ECDSA') {
-    hash = HASHES[nameOf((algorithm as { hash?: unknown }).hash)?.toUpperCase() ?? ''] ?? null;
+    const hash = HASHES[nameOf((algorithm as { hash?: unknown }).hash)?.toUpperCase() ?? ''];
     if (!hash) return undefined;
+    sig = signNow(hash, bytes, { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' });
   } else if (name === 'ED25519') {
-    hash = null;
+    sig = signNow(null, bytes, keyObjectOf(key));
   } else {
     return undefined;
   }
-  const bytes = bytesOf(data);
-  if (!bytes) return undefined;
-  let ko = keyObjects.get(key);
-  if (!ko) { ko = KeyObject.from(key); keyObjects.set(key, ko); }
-  const sig = name === 'ECDSA' ? signNow(hash, bytes, { key: ko, dsaEncoding: 'ieee-p1363' }) : signNow(null, bytes, ko);
   return sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength) as ArrayBuffer;
 }
 
