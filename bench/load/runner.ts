@@ -1,5 +1,6 @@
 // Closed-model (N workers back to back: the peak) and open-model (arrivals at a fixed rate, latency from the
 // scheduled start, so a slow server cannot hide its queue: no coordinated omission) load loops.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Samples, percentiles } from '../lib/stats.ts';
 
 export interface LoopOptions { concurrency: number; durationMs: number; rate?: number; maxInFlight?: number; /** closed model: stop after this many */ total?: number }
@@ -35,6 +36,12 @@ export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<Loo
     }));
   } else {
     const interval = 1000 / o.rate;
+    // The driver's own lateness: how long after its scheduled start each request was sent, and the load
+    // process's event-loop delay. Both count in the latency above (it runs from the scheduled start), so
+    // they say how much of a tail is the driver's (or the machine's) rather than the server's.
+    const sendLate = new Samples();
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const max = o.maxInFlight ?? Math.max(64, o.concurrency);
     const inflight = new Set<Promise<void>>();
     let k = 0; let worker = 0;
@@ -44,11 +51,18 @@ export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<Loo
       const now = performance.now();
       if (scheduled > now) await new Promise((r) => setTimeout(r, scheduled - now));
       while (inflight.size >= max) await Promise.race(inflight);
+      sendLate.push(performance.now() - scheduled);
       const p = one(worker++ % max, scheduled).finally(() => inflight.delete(p));
       inflight.add(p);
       k++;
     }
     await Promise.all(inflight);
+    loop.disable();
+    const late = percentiles(sendLate.values());
+    extra.driverSendLateP99 = late.p99 ?? NaN;
+    extra.driverSendLateMax = late.max ?? NaN;
+    extra.driverLoopDelayP99 = loop.percentile(99) / 1e6;
+    extra.driverLoopDelayMax = loop.max / 1e6;
   }
   const values = lat.values();
   let over1s = 0;
