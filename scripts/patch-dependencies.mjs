@@ -16,7 +16,7 @@
 // as a data property with the context built at once (same name, same attributes: not writable, not
 // enumerable, not configurable; OIDCContext's constructor only reads what the router has already set).
 // Measured (bare oidc-provider, client credentials, one core): 230 → 209 µs CPU per grant, scavenge
-// pauses 10 → 0.3 ms (bench/REPORT.md, 2026-12-06 evening; docs/design.md).
+// pauses 10 → 0.3 ms (bench/REPORT.md, 2026-12-06 afternoon; docs/design.md).
 //
 // Idempotent. When the file no longer holds the original text (a release that changed it), nothing is
 // written and a notice says so; test/oidc/context-property.test.ts then tells whether the fix is still needed.
