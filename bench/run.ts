@@ -1,4 +1,4 @@
-// npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile]
+// npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile] [-- --keep-logs]
 // npm run bench -- --only=soak --soak-from=bench/out/results-….json   (the soak alone, at the peaks of a saved run)
 // npm run bench -- --only=login,saml --against=<checkout>           (a same-run A/B against another commit's gateway)
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
@@ -229,6 +229,7 @@ async function interleaved(scenario: string, variants: Variant[], o: { latency?:
     // This SUT's own peak: the variants of a scenario can share a variant name (cc: 'keepalive' on every SUT).
     const peak = median(results.measurements.filter((m) => m.scenario === scenario && m.variant === v.variant && m.sut === v.sut.name && typeof m.run === 'number').map((m) => m.rps));
     const rate = Math.max(1, Math.round(peak * LATENCY_FRACTION));
+    // The SUT's GC pauses and loop delay during the run (an --against checkout from before 2026-12-06 afternoon lacks them).
     const stalls = await v.sut.child.call('stallsStart').then(() => true, () => false);
     const m = record(await measure(ctx, v.sut, scenario, v.variant, 'latency', v.load(P.latencyMs, rate), { counters: v.counters }));
     m.extra.offeredRate = rate;

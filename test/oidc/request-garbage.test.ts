@@ -1,63 +1,41 @@
-// A finished request leaves next to nothing for the old generation: its objects die young, so
-// young-generation GCs stay short (≈ 1 ms instead of ≈ 10 ms under load) and full GCs are rare. oidc-provider as
-// published gives every request's context a getter of its own (`ctx.oidc`), which keeps the whole request
-// alive through young-generation GCs until the next full GC; scripts/patch-dependencies.mjs (postinstall)
-// makes it a data property. Also checks the patch script itself: idempotent, and silent about nothing.
+// oidc-provider as published gives every request's Koa context its `oidc` property as a getter closure of
+// its own. V8 then turns each context into a dictionary-mode (slow-properties) object, and under load the
+// getter kept each request's whole graph alive through young-generation GCs until the next full GC: ≈ 11 %
+// of all allocation promoted, scavenges of 10–15 ms (bench/REPORT.md, 2026-12-06 afternoon).
+// scripts/patch-dependencies.mjs (postinstall) makes it a data property. These tests fail when the patch
+// is lost (an upgrade, `npm ci --ignore-scripts`): the property, the contexts' fast properties in the
+// gateway itself, and the patch script. The GC effect itself is measured by the bench's latency runs (GC
+// pauses per run). A heap-growth assertion here was tried and dropped: under the parallel test run it
+// varied from 3 to 19 KiB per request with the patch in place.
 import t from 'tap';
-import { setFlagsFromString, getHeapSpaceStatistics } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import type Provider from 'oidc-provider';
 import { startGateway, confidentialClient } from '../helpers/gateway.ts';
 // @ts-expect-error plain JavaScript (npm runs it with whatever Node runs npm), no declarations
 import { patchDependencies, PATCHES } from '../../scripts/patch-dependencies.mjs';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (o?: { type?: 'minor' | 'major'; execution?: 'sync' }) => void;
-const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
-/** Two young-generation GCs: what survives both has been promoted to the old generation. */
-const promoteSurvivors = () => { gc({ type: 'minor', execution: 'sync' }); gc({ type: 'minor', execution: 'sync' }); };
+// V8's own view of an object's shape (test-only natives; the flag must be set before these are compiled).
+setFlagsFromString('--allow-natives-syntax');
+const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
 
-t.test('a client-credentials grant leaves < 6 KiB per request in the old generation', async (t) => {
+t.test('the gateway\'s request contexts keep fast properties', async (t) => {
   const gw = await startGateway(t);
-  const { port } = new URL(gw.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  t.teardown(() => agent.destroy());
+  const provider = (gw.app as unknown as { provider: { current(): Provider } }).provider.current();
+  const contexts: object[] = [];
+  // oidc-provider hands the request's context to its listeners once a grant succeeded.
+  provider.on('grant.success', (ctx: object) => { contexts.push(ctx); });
   const auth = `Basic ${Buffer.from(`${confidentialClient.clientId}:${confidentialClient.clientSecret}`).toString('base64')}`;
-  const body = 'grant_type=client_credentials&scope=api';
-  const grant = () => new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/oidc/token', method: 'POST', agent, headers: {
-      authorization: auth, 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length,
-    } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
-    req.on('error', reject);
-    req.end(body);
-  });
-  const batch = async (n: number) => {
-    const codes = await Promise.all(Array.from({ length: 4 }, async () => { const c: number[] = []; for (let i = 0; i < n / 4; i++) c.push(await grant()); return c; }));
-    return codes.flat();
-  };
-  t.same([...new Set(await batch(100))], [200], 'warm-up grants succeed');
-  const perRequest: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    gc(); // a clean start: earlier rounds' promoted garbage and the test's own go
-    await new Promise((r) => setTimeout(r, 20));
-    promoteSurvivors();
-    gw.logs.length = 0;
-    const before = oldSpace();
-    const n = 400;
-    t.same([...new Set(await batch(n))], [200], `round ${round + 1}: ${n} grants succeed`);
-    gw.logs.length = 0; // the captured request lines are the test's, not the gateway's
-    await new Promise((r) => setTimeout(r, 20));
-    promoteSurvivors();
-    perRequest.push((oldSpace() - before) / n);
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${gw.url}/oidc/token`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' });
+    t.equal(res.status, 200, `grant ${i + 1}`);
   }
-  // Measured in this (tap) process, whose async hooks track every promise, and whose client shares the
-  // heap: ≈ 3–4.5 KiB per request with the patch, ≈ 11–15 KiB without it. (The bench's gateway, without
-  // hooks: ≈ 8 KB survive a young-generation GC of 27 MB, against ≈ 5.5 MB of 49 MB without the patch.)
-  const median = perRequest.sort((a, b) => a - b)[1]!;
-  t.ok(median < 6 * 1024, `old generation grew by ${(median / 1024).toFixed(2)} KiB per request (median of 3 rounds: ${perRequest.map((b) => (b / 1024).toFixed(2)).join(', ')})`);
+  t.equal(contexts.length, 3, `one context per grant (${contexts.length})`);
+  t.ok(contexts.every((c) => Object.getOwnPropertyDescriptor(c, 'oidc')?.get === undefined), 'ctx.oidc has no getter of its own');
+  t.ok(contexts.every(hasFastProperties), 'no context was turned into a dictionary-mode object');
 });
 
 t.test('the oidc-provider context property is a data property', async (t) => {
