@@ -3,6 +3,7 @@
 // npm run bench -- --only=login,saml --against=<checkout>           (a same-run A/B against another commit's gateway)
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
+// BENCH_NODE_FLAGS='--perf-basic-prof' npm run bench -- …           (extra node flags for every child: JIT symbols for `perf record -C 0 -g`)
 //
 // Starts what it measures — bare oidc-provider (the library floor), the gateway on PostgreSQL and the
 // gateway on PGlite (reference) — each pinned to CPU 0 (with the gateway's PostgreSQL backends), drives

@@ -28,7 +28,7 @@ export interface SpawnOptions {
 
 export function spawnChild(o: SpawnOptions): Child {
   const fd = openSync(o.logFile, 'a');
-  const node = [...(o.execArgv ?? []), o.script, ...(o.args ?? [])];
+  const node = [...(o.execArgv ?? []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), o.script, ...(o.args ?? [])];
   const cmd = o.cpu === null ? process.execPath : 'taskset';
   const argv = o.cpu === null ? node : ['-c', String(o.cpu), process.execPath, ...node];
   const proc = spawn(cmd, argv, {
