@@ -21,9 +21,10 @@ const COOKIE_RE = /(?:^|;\s*)gh_saml=([A-Za-z0-9_-]{43})(?:;|$)/;
 interface FormBody { fields: Record<string, string>; duplicate?: string }
 
 /** What a request whose one-time statement lost at its commit answers instead (store.ts, bridge.ts). */
-const LOST: Record<string, { code: 'GW_SAML_REPLAY' | 'GW_SAML_EXPIRED' | 'GW_SAML_AUTHN_FAILED'; detail: string }> = {
+const LOST: Record<string, { code: 'GW_SAML_REPLAY' | 'GW_SAML_EXPIRED' | 'GW_SAML_AUTHN_FAILED' | 'GW_SAML_UNEXPECTED_RESPONSE'; detail: string }> = {
   saml_seen_ids: { code: 'GW_SAML_REPLAY', detail: 'message ID used by a request that committed first' },
   saml_requests: { code: 'GW_SAML_EXPIRED', detail: 'parked request taken by a request that committed first' },
+  saml_logouts: { code: 'GW_SAML_UNEXPECTED_RESPONSE', detail: 'logout step taken by a request that committed first' },
   AuthorizationCode: { code: 'GW_SAML_AUTHN_FAILED', detail: 'code redeemed by a request that committed first' },
 };
 
@@ -48,7 +49,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
       done(null, out);
     });
 
-  // One durable commit per SSO request (storage/unit-of-work.ts, through platform/request-unit.ts, as the interaction screens): the parked
+  // One durable commit per SSO and SLO request (storage/unit-of-work.ts, through platform/request-unit.ts, as the interaction screens): the parked
   // request, the SP session and the audit row are queued, and the one-time statements — the message ID's
   // first use, the parked request's take, the code's consume — head that commit, made in onSend, before a
   // byte of the answer leaves (another instance may continue the login at once). When one of them lost to a
@@ -126,7 +127,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     return send(reply, await sso.startIdpInitiated(sp, browserKey(req, reply, true)!));
   }));
 
-  const sloHandler = async (req: FastifyRequest, reply: FastifyReply) => send(reply, await slo.handle(wireOf(req)));
+  const sloHandler = inUnit(async (req, reply) => send(reply, await slo.handle(wireOf(req))));
   app.get(PATHS.slo, sloHandler);
   app.post(PATHS.slo, sloHandler);
 }

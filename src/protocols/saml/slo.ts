@@ -36,9 +36,12 @@ export function createSlo(c: SamlContext) {
     return { kind: 'post', action: to, spName: sp.name, fields: { [param]: base64(signRoot(xml, key)), ...(relayState !== null ? { RelayState: relayState } : {}) } };
   }
 
-  /** The initiator's LogoutResponse, on the binding it used when it has an endpoint for it. */
-  async function respond(l: Logout): Promise<Answer> {
-    await c.store.deleteLogout(l.id);
+  /**
+   * The initiator's LogoutResponse, on the binding it used when it has an endpoint for it. A stored logout
+   * (`stored`: the requestId of the step that just ended) is deleted with this answer, once.
+   */
+  async function respond(l: Logout, stored: string | null): Promise<Answer> {
+    if (stored !== null && !await c.store.finishLogout(l.id, stored)) throw new SamlError('GW_SAML_UNEXPECTED_RESPONSE', 'logout already answered');
     if (l.binding === 'oidc') {
       if (l.partial) await c.s.audit.record({ type: 'saml.slo', outcome: 'info', clientId: l.initiator || null, reason: 'oidc_partial_logout' });
       return { kind: 'redirect', url: l.relayState ?? endpointUrl(c, '/') };
@@ -54,26 +57,28 @@ export function createSlo(c: SamlContext) {
     return send(sp, ep, 'SAMLResponse', xml, l.relayState, to);
   }
 
-  /** Visits the next SP with an SLO endpoint, or answers the initiator when none is left. */
-  async function next(l: Logout, answered: string | null): Promise<Answer> {
+  /**
+   * Visits the next SP with an SLO endpoint, or answers the initiator when none is left. `stored`: null for
+   * a logout that starts here (it is stored only when an SP is to be visited, already at that step: one
+   * INSERT), else the requestId of the step that just ended (the stored logout moves on once).
+   */
+  async function next(l: Logout, stored: string | null): Promise<Answer> {
     const pending = [...l.pending];
     for (let p = pending.shift(); p; p = pending.shift()) {
       const sp = c.sps.byEntityId(p.sp);
       const ep = sp?.slo.find((e) => e.binding === 'redirect') ?? sp?.slo[0];
       if (!sp || !ep) continue;
-      const requestId = newId();
-      // Single use: only the caller that saw the awaited request moves the logout on.
-      if (!await c.store.advanceLogout(l.id, answered, { pending, awaiting: { sp: sp.entityId, requestId }, partial: l.partial })) {
-        throw new SamlError('GW_SAML_UNEXPECTED_RESPONSE', 'logout already moved on');
-      }
+      const step = { pending, awaiting: { sp: sp.entityId, requestId: newId() }, partial: l.partial };
+      if (stored === null) await c.store.createLogout({ ...l, ...step }, LOGOUT_TTL);
+      else if (!await c.store.advanceLogout(l.id, stored, step)) throw new SamlError('GW_SAML_UNEXPECTED_RESPONSE', 'logout already moved on');
       const now = new Date();
       const xml = logoutRequestXml({
-        id: requestId, issuer: c.idpEntityId, destination: ep.url, nameId: p.nameId, nameIdFormat: p.nameIdFormat,
+        id: step.awaiting.requestId, issuer: c.idpEntityId, destination: ep.url, nameId: p.nameId, nameIdFormat: p.nameIdFormat,
         spEntityId: sp.entityId, sessionIndex: p.sessionIndex, now, notOnOrAfter: new Date(now.getTime() + LOGOUT_TTL * 1000),
       });
       return send(sp, ep, 'SAMLRequest', xml, l.id, ep.url);
     }
-    return respond(l);
+    return respond(l, stored);
   }
 
   async function logoutRequest(wire: WireMessage): Promise<Answer> {
@@ -97,8 +102,6 @@ export function createSlo(c: SamlContext) {
       id: randomBytes(24).toString('base64url'), initiator: m.sp.entityId, requestId: m.id, binding: m.binding as Binding,
       relayState: m.relayState ?? null, pending, awaiting: null, partial: false,
     };
-    if (pending.length === 0) return respond(l);
-    await c.store.createLogout(l, LOGOUT_TTL);
     return next(l, null);
   }
 
@@ -143,7 +146,6 @@ export function createSlo(c: SamlContext) {
         id: randomBytes(24).toString('base64url'), initiator: o.clientId ?? '', requestId: '', binding: 'oidc',
         relayState: o.continueTo, pending, awaiting: null, partial: false,
       };
-      await c.store.createLogout(l, LOGOUT_TTL);
       return next(l, null);
     },
   };

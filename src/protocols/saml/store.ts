@@ -1,9 +1,10 @@
 // The SAML tables (migrations/003_saml.sql). Every piece of SAML state is here, so any instance can
 // finish what another began. One-time things (parked requests, message IDs) are taken atomically.
 // Inside a request's unit of work (routes.ts, storage/unit-of-work.ts) the writes join the request's one
-// commit, made before the answer leaves: park, recordSession and the audit rows queued, firstUse and the
-// take's consume as one-time statements at the head of that commit (a loser's commit rolls back and its
-// answer becomes an error page). Outside a unit every write is its own autocommit, as before.
+// commit, made before the answer leaves: park, recordSession, the logout rows and the audit rows queued,
+// firstUse, the take's consume and a logout's step as one-time statements at the head of that commit (a
+// loser's commit rolls back and its answer becomes an error page). Outside a unit every write is its own
+// autocommit, as before.
 import { sameText } from '../../platform/same-text.ts';
 import type { Db } from '../../storage/db.ts';
 import { currentUnit, deferOneTime, deferWrite, oneTimeAtCommit } from '../../storage/unit-of-work.ts';
@@ -105,12 +106,14 @@ export function createSamlStore(db: Db) {
       return (await db.query<SpSession>(`SELECT ${SESSION_COLS} FROM saml_sessions WHERE session_uid = $1 ORDER BY created_at`, [sessionUid])).rows;
     },
 
-    async endSessions(sessionUid: string): Promise<number> {
-      return (await db.query('DELETE FROM saml_sessions WHERE session_uid = $1', [sessionUid])).rowCount;
+    /** Ends the SP sessions riding on a gateway session (inside a unit: with the request's commit). */
+    async endSessions(sessionUid: string): Promise<void> {
+      await deferWrite(db, 'DELETE FROM saml_sessions WHERE session_uid = $1', [sessionUid]);
     },
 
+    /** Stores a logout already moved to its first step (`awaiting` set): one INSERT, nothing to advance. */
     async createLogout(l: Logout, ttlSeconds: number): Promise<void> {
-      await db.query(`INSERT INTO saml_logouts (id, initiator, request_id, binding, relay_state, pending, awaiting, partial, expires_at)
+      await deferWrite(db, `INSERT INTO saml_logouts (id, initiator, request_id, binding, relay_state, pending, awaiting, partial, expires_at)
         VALUES ($1,$2,$3,$4,$5,$6,$7,$8, now() + make_interval(secs => $9::int))`,
       [l.id, l.initiator, l.requestId, l.binding, l.relayState, JSON.stringify(l.pending), l.awaiting ? JSON.stringify(l.awaiting) : null, l.partial, ttlSeconds]);
     },
@@ -120,16 +123,20 @@ export function createSamlStore(db: Db) {
         FROM saml_logouts WHERE id = $1 AND expires_at > now()`, [id])).rows[0];
     },
 
-    /** Moves a logout on; `expectAwaiting` makes the step single-use (a replayed LogoutResponse changes nothing). */
-    async advanceLogout(id: string, expectAwaiting: string | null, next: Pick<Logout, 'pending' | 'awaiting' | 'partial'>): Promise<boolean> {
-      const r = await db.query(`UPDATE saml_logouts SET pending = $3, awaiting = $4, partial = $5
-        WHERE id = $1 AND (awaiting->>'requestId') IS NOT DISTINCT FROM $2`,
+    /**
+     * Moves a stored logout on from the step that awaited `expectAwaiting`, once: a replayed or parallel
+     * copy of that LogoutResponse changes nothing. Inside a unit this is the first statement of the
+     * request's commit and answers true; a loser's commit rolls back (routes.ts: GW_SAML_UNEXPECTED_RESPONSE).
+     */
+    async advanceLogout(id: string, expectAwaiting: string, next: Pick<Logout, 'pending' | 'awaiting' | 'partial'>): Promise<boolean> {
+      return oneTimeAtCommit(db, { model: 'saml_logouts', id }, `UPDATE saml_logouts SET pending = $3, awaiting = $4, partial = $5
+        WHERE id = $1 AND (awaiting->>'requestId') = $2 AND expires_at > now()`,
       [id, expectAwaiting, JSON.stringify(next.pending), next.awaiting ? JSON.stringify(next.awaiting) : null, next.partial]);
-      return r.rowCount === 1;
     },
 
-    async deleteLogout(id: string): Promise<void> {
-      await db.query('DELETE FROM saml_logouts WHERE id = $1', [id]);
+    /** Ends a stored logout at its last step, once (as advanceLogout): only one answer goes to the initiator. */
+    async finishLogout(id: string, expectAwaiting: string): Promise<boolean> {
+      return oneTimeAtCommit(db, { model: 'saml_logouts', id }, `DELETE FROM saml_logouts WHERE id = $1 AND (awaiting->>'requestId') = $2`, [id, expectAwaiting]);
     },
 
     async sweep(): Promise<number> {
