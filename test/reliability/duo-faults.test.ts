@@ -165,6 +165,7 @@ const EXCHANGE_FAULTS: Record<string, { inject: (t: Test) => void; problem: RegE
   'answers token_type "bearer" (lower case)': { inject: (t) => tamperToken(t, (j) => ({ ...j, token_type: 'bearer' })), problem: /^response:/ },
   'answers an id_token that is not a JWT': { inject: (t) => tamperToken(t, (j) => ({ ...j, id_token: 'not.a.jwt' })), problem: /^token:/ },
   'signs the id_token with another key': { inject: (t) => { duo.emulator.setFault('wrong_signing_key'); t.teardown(() => duo.emulator.setFault(null)); }, problem: /^token:/ },
+  'answers with a signed id_token for another user': { inject: (t) => { duo.emulator.setFault('wrong_username'); t.teardown(() => duo.emulator.setFault(null)); }, problem: /^username:/ },
   'signs an id_token with alg none': {
     inject: (t) => tamperToken(t, (j) => {
       const [, payload] = (j.id_token as string).split('.');

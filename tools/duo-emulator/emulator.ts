@@ -226,11 +226,14 @@ export async function startDuoEmulator(opts: DuoEmulatorOptions = {}): Promise<D
       secret = randomString(40, ALNUM);
       entry.warning = 'fault: wrong_signing_key';
     }
+    // A correctly signed id_token for someone else: only the SDK's username check can catch it.
+    const subject = fault === 'wrong_username' ? { ...rec, duoUname: `${rec.duoUname}-other` } : rec;
+    if (fault === 'wrong_username') entry.warning = 'fault: wrong_username';
     sendJson(
       res,
       200,
       {
-        id_token: await signIdToken(rec, issuerBase, t, secret),
+        id_token: await signIdToken(subject, issuerBase, t, secret),
         access_token: randomBytes(20).toString('hex'),
         expires_in: ID_TOKEN_TTL,
         token_type: 'Bearer',

@@ -16,7 +16,8 @@ export type Fault =
   | 'http500' // HTML 500 (health_check, token)
   | 'hang' // request accepted, never answered (health_check, token, authorize)
   | 'bad_json' // 200 with a body that is not JSON (health_check, token)
-  | 'wrong_signing_key'; // token issues an id_token signed with another secret
+  | 'wrong_signing_key' // token issues an id_token signed with another secret
+  | 'wrong_username'; // token issues a correctly signed id_token for another user (duo_uname + "-other")
 
 export interface EmulatorApp {
   /** Exactly 20 characters (the SDK rejects anything else). */

@@ -85,6 +85,15 @@ t.test('wrong_signing_key: the SDK rejects the id_token', async (t) => {
   t.match(emu.requests.at(-1), { path: '/oauth/v1/token', status: 200, warning: 'fault: wrong_signing_key' });
 });
 
+t.test('wrong_username: a correctly signed id_token for another user, which the SDK rejects', async (t) => {
+  const { code } = await loginForCode(emu, client, 'alice');
+  emu.setFault('wrong_username');
+  t.teardown(() => emu.setFault(null));
+  const err = await rejection(client.exchangeAuthorizationCodeFor2FAResult(code, 'alice'));
+  t.equal(err.message, 'The username is invalid');
+  t.match(emu.requests.at(-1), { path: '/oauth/v1/token', status: 200, warning: 'fault: wrong_username' });
+});
+
 t.test('reset() clears a down fault', async (t) => {
   emu.setFault('down');
   emu.reset();
