@@ -6,7 +6,9 @@
 // back. An ES256 signature is ≈ 25–50 µs of work; the hand-off (queue, wake a pool thread, wake the
 // event loop) costs more than that when the process has one core, as the benchmark's gateway does
 // (bench/REPORT.md, baselines: a JWT signed inline for 98 µs of CPU against 184 µs through the pool, one at
-// a time, on a noisy machine).
+// a time, on a noisy machine). Under load that no longer holds: with many signatures in flight the pool's
+// hand-offs are shared, and a same-process A/B (bench/sut/config-ab.ts) found inline 1–2 % more CPU per
+// client-credentials grant in a flood and at 55 % of a core. It is kept for a lone request's latency.
 //
 // So ECDSA and Ed25519 signatures with a private CryptoKey that may sign are made here with node:crypto's
 // synchronous `sign`: the same key (KeyObject.from), the same output (IEEE P1363 for ECDSA, as WebCrypto

@@ -1,0 +1,114 @@
+// Bench-only: what the gateway's oidc-provider *configuration* costs a client-credentials grant, apart from
+// everything around it (Fastify, hooks, logging, the unit of work). One process serves the same port with
+// two providers, switching between them every PHASE_MS, and charges the process's CPU time of each phase
+// to the grants answered in it: both configurations see the same machine at the same moments, so the
+// shared machine's noise cancels out of their ratio (separate processes measured in turn did not resolve
+// 5 % on a busy day). Run pinned to one CPU and load it from the other:
+//   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/token
+// Prints every 10 s: µs of CPU per grant under each configuration and the difference.
+import http from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import Provider, { type Configuration } from 'oidc-provider';
+import Fastify from 'fastify';
+import { signInline } from '../../src/platform/inline-signing.ts';
+import { CC_CLIENT } from '../lib/fixtures.ts';
+import { CLAIMS } from '../../src/protocols/oidc/claims.ts';
+import { ACR_VALUES } from '../../src/mfa/amr.ts';
+import { EXTRA_CLIENT_METADATA } from '../../src/protocols/oidc/clients.ts';
+
+const PHASE_MS = 400;
+const port = Number(process.argv[2] ?? 4000);
+const issuer = `http://127.0.0.1:${port}`;
+const resource = `${issuer}/api`;
+const key = (alg: 'ES256' | 'RS256') => ({
+  ...(alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' }),
+  alg, use: 'sig', kid: alg.toLowerCase(),
+});
+const keys = [key('ES256'), key('RS256')];
+const resourceIndicators: NonNullable<Configuration['features']>['resourceIndicators'] = {
+  enabled: true,
+  defaultResource: () => resource,
+  useGrantedResource: () => true,
+  getResourceServerInfo: () => ({ scope: 'api', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
+};
+
+/** bench/sut/bare-op.ts's configuration: the library floor. */
+const minimal: Configuration = {
+  clients: [{ client_id: CC_CLIENT.clientId, client_secret: CC_CLIENT.clientSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+  jwks: { keys: keys as never },
+  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true }, resourceIndicators },
+  ttl: { ClientCredentials: 600 },
+};
+
+/** The gateway's (src/protocols/oidc/provider.ts) minus what needs its services: same features, claims, client metadata. */
+const gatewayLike: Configuration = {
+  clients: [{
+    client_id: CC_CLIENT.clientId, client_secret: CC_CLIENT.clientSecret, client_name: 'bench cc', redirect_uris: [], post_logout_redirect_uris: [],
+    grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256',
+    scope: 'openid profile email groups offline_access', 'gatehouse:mfa': 'off', 'gatehouse:first_party': false, 'gatehouse:access_token_format': 'jwt',
+  }],
+  extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+  jwks: { keys: keys as never },
+  claims: CLAIMS as unknown as Configuration['claims'],
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+  acrValues: [...ACR_VALUES],
+  responseTypes: ['code'],
+  pkce: { required: () => true },
+  rotateRefreshToken: true,
+  cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+  features: {
+    devInteractions: { enabled: false }, clientCredentials: { enabled: true },
+    introspection: { enabled: true }, revocation: { enabled: true }, userinfo: { enabled: true },
+    backchannelLogout: { enabled: true }, rpInitiatedLogout: { enabled: true }, resourceIndicators,
+  },
+  ttl: { ClientCredentials: 600, AccessToken: 600 },
+  clientBasedCORS: () => false,
+  enabledJWA: {
+    idTokenSigningAlgValues: ['ES256', 'RS256'], userinfoSigningAlgValues: ['ES256', 'RS256'],
+    introspectionSigningAlgValues: ['ES256', 'RS256'], authorizationSigningAlgValues: ['ES256', 'RS256'],
+    requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'], clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'HS256'],
+  },
+  conformIdTokenClaims: false,
+};
+
+// Four ways to serve the grant: the floor; the gateway's configuration; the floor with the gateway's inline
+// ES256 signing (src/platform/inline-signing.ts); the floor mounted in Fastify as src/protocols/oidc/mount.ts
+// mounts it (an onRequest hook that hijacks the reply and hands the raw request to the provider).
+let inline = false;
+const subtle = globalThis.crypto.subtle;
+const webcrypto = subtle.sign.bind(subtle);
+subtle.sign = ((algorithm, key, data) => {
+  const sig = inline ? signInline(algorithm, key, data) : undefined;
+  return sig ? Promise.resolve(sig) : webcrypto(algorithm, key, data);
+}) as typeof subtle.sign;
+const floor = new Provider(issuer, minimal).callback();
+const fastify = Fastify({ logger: false });
+fastify.addHook('onRequest', (req, reply, done) => { reply.hijack(); void floor(req.raw, reply.raw); done(); });
+fastify.all('/*', async () => undefined);
+await fastify.ready();
+const configs = [
+  ['minimal', floor],
+  ['gateway-config', new Provider(issuer, gatewayLike).callback()],
+  ['minimal+inline-ES256', floor],
+  ['minimal-in-fastify', (req: http.IncomingMessage, res: http.ServerResponse) => fastify.routing(req, res)],
+] as const;
+const callbacks = configs.map(([, cb]) => cb);
+let ci = 0;
+const grants = configs.map(() => 0);
+const cpu = configs.map(() => 0);
+let last = process.cpuUsage();
+setInterval(() => {
+  const now = process.cpuUsage();
+  cpu[ci]! += now.user - last.user + now.system - last.system;
+  last = now;
+  ci = (ci + 1) % configs.length;
+  inline = configs[ci]![0] === 'minimal+inline-ES256';
+}, PHASE_MS);
+setInterval(() => {
+  const per = configs.map((_, i) => cpu[i]! / Math.max(1, grants[i]!));
+  process.stdout.write(`${new Date().toISOString()} ${configs.map(([n], i) => `${n} ${per[i]!.toFixed(1)} µs/grant (${grants[i]}, ${i ? `${((per[i]! / per[0]! - 1) * 100).toFixed(1)} %` : 'floor'})`).join('; ')}\n`);
+}, 10_000);
+http.createServer((req, res) => {
+  res.on('finish', () => { if (res.statusCode === 200) grants[ci]!++; });
+  void callbacks[ci]!(req, res);
+}).listen(port, '127.0.0.1');
