@@ -78,6 +78,36 @@ export class TurnBuffered {
   }
 }
 
+export interface RequestLine { reqId: string; method: string; url: string; ip: string; status: number; ms: number }
+
+/**
+ * Writes the request line (platform/request-log.ts) as text: its fields are fixed, so the line is built here
+ * with the bytes pino's own `info(line, 'request')` (`error` for a 5xx) writes for them, instead of going
+ * through pino's generic serializer for every request. The whole line was ≈ 5 % of a client-credentials
+ * grant's CPU (bench/REPORT.md, the same-process ablation). The logger's own stream, bindings and timestamp
+ * are used through pino's exported `symbols`, and its level is read per line (it can change at run time);
+ * a logger without them, or a value pino would write differently (a field that is not a string, a time that
+ * is not finite), goes through the logger itself. test/ops/request-line.test.ts compares both outputs.
+ */
+export function requestLineWriter(logger: Logger): (l: RequestLine) => void {
+  const l = logger as unknown as Record<symbol, unknown> & { levelVal: number };
+  const stream = l[pino.symbols.streamSym] as { write(s: string): unknown } | undefined;
+  const time = l[pino.symbols.timeSym] as (() => string) | undefined;
+  const chindings = l[pino.symbols.chindingsSym];
+  const viaPino = (x: RequestLine) => {
+    const line = { reqId: x.reqId, req: { method: x.method, url: x.url, ip: x.ip }, status: x.status, ms: x.ms };
+    if (x.status >= 500) logger.error(line, 'request'); else logger.info(line, 'request');
+  };
+  if (!stream || typeof stream.write !== 'function' || typeof time !== 'function' || typeof chindings !== 'string') return viaPino;
+  const text = (v: unknown) => typeof v === 'string';
+  return (x) => {
+    const level = x.status >= 500 ? 50 : 30;
+    if (l.levelVal > level) return;
+    if (!text(x.reqId) || !text(x.method) || !text(x.url) || !text(x.ip) || !Number.isFinite(x.status) || !Number.isFinite(x.ms)) return viaPino(x);
+    stream.write(`{"level":${level}${time()}${chindings},"reqId":${JSON.stringify(x.reqId)},"req":{"method":${JSON.stringify(x.method)},"url":${JSON.stringify(x.url)},"ip":${JSON.stringify(x.ip)}},"status":${x.status},"ms":${x.ms},"msg":"request"}\n`);
+  };
+}
+
 /**
  * Without a destination: stdout, written synchronously (sonic-boom, sync), one write per turn of the
  * event loop (TurnBuffered). pino's default stream writes asynchronously, on libuv's thread pool: at
