@@ -2,6 +2,7 @@
 // the browser walk through login to the auto-post, xmlsec1 as a second signature verifier, and
 // builders for hostile messages derived from genuine signed ones.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,40 @@ export async function spConfig(extra: Record<string, unknown> = {}) {
 
 export async function startSamlGateway(t: Test, sps: Record<string, unknown>[], opts: GatewayOptions & { saml?: Record<string, unknown> } = {}): Promise<Gateway> {
   return startGateway(t, { ...opts, overrides: { ...opts.overrides, saml: { ...opts.saml, sps } } });
+}
+
+/** An OIDC back-channel logout endpoint that records the logout tokens it is sent. */
+export async function backchannelReceiver(t: Test) {
+  const tokens: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { tokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200).end(); });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`, tokens };
+}
+
+/**
+ * The single-logout setup: SP 1 (Redirect SLO) and SP 2 (HTTP-POST SLO, its own key pair), and an OIDC
+ * client with a back-channel logout URI pointing at a receiver; `clients` are configured beside it.
+ */
+export async function startSloGateway(t: Test, clients: Record<string, unknown>[] = []) {
+  const kp1 = await keyPair(1);
+  const receiver = await backchannelReceiver(t);
+  const bcClient = {
+    clientId: 'bc-app', clientSecret: 'bc-app-secret-0123456789abcdefgh', name: 'Back-channel App',
+    redirectUris: ['http://127.0.0.1:9993/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9993/bye'],
+    grantTypes: ['authorization_code'], firstParty: true, mfa: 'off', backchannelLogoutUri: receiver.url,
+  };
+  const gw = await startSamlGateway(t, [
+    await spConfig(),
+    await spConfig({ entityId: SP2_ENTITY, name: 'Other SP', acs: [{ url: SP2_ACS }], sloUrl: SP2_SLO, sloBinding: 'post', signingCerts: [kp1.certPem] }),
+  ], { overrides: { oidc: { clients: [...clients, bcClient] } } });
+  const sp1 = await nodeSamlSp(gw);
+  const sp2 = await nodeSamlSp(gw, { issuer: SP2_ENTITY, callbackUrl: SP2_ACS, audience: SP2_ENTITY, privateKey: kp1.keyPem });
+  return { gw, receiver, bcClient, sp1, sp2 };
 }
 
 export async function idpCert(gw: Gateway): Promise<string> {

@@ -3,43 +3,16 @@
 // on, the logout answered — are decided by that commit. Parallel copies of one LogoutRequest end the session
 // once and tell the back-channel client once; two LogoutResponses to one step move the logout on once and
 // answer the initiator once.
-import t, { type Test } from 'tap';
-import { createServer } from 'node:http';
+import t from 'tap';
 import { Browser, readForm } from '../helpers/browser.ts';
 import { traceDb, resetTrace } from '../helpers/db-trace.ts';
 import { loginAndGetTokens, discover } from '../helpers/oidc.ts';
-import {
-  SP2_ACS, SP2_ENTITY, SP2_SLO, SP_SLO, errorCode, keyPair, nodeSamlSp, redirectLogin, spConfig, startSamlGateway, withUser,
-} from './helpers.ts';
-
-async function backchannelReceiver(t: Test) {
-  const tokens: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { tokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200).end(); });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`, tokens };
-}
+import { SP2_ENTITY, SP2_SLO, SP_SLO, errorCode, redirectLogin, startSloGateway, withUser } from './helpers.ts';
 
 t.test('single logout: one commit per request, one-time steps under concurrency', async (t) => {
-  const kp1 = await keyPair(1);
-  const receiver = await backchannelReceiver(t);
-  const bcClient = {
-    clientId: 'bc-app', clientSecret: 'bc-app-secret-0123456789abcdefgh', name: 'Back-channel App',
-    redirectUris: ['http://127.0.0.1:9993/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9993/bye'],
-    grantTypes: ['authorization_code'], firstParty: true, mfa: 'off', backchannelLogoutUri: receiver.url,
-  };
-  const gw = await startSamlGateway(t, [
-    await spConfig(),
-    await spConfig({ entityId: SP2_ENTITY, name: 'Other SP', acs: [{ url: SP2_ACS }], sloUrl: SP2_SLO, sloBinding: 'post', signingCerts: [kp1.certPem] }),
-  ], { overrides: { oidc: { clients: [bcClient] } } });
+  const { gw, receiver, bcClient, sp1, sp2 } = await startSloGateway(t);
   const bc = await discover(gw, bcClient);
   await withUser(gw);
-  const sp1 = await nodeSamlSp(gw);
-  const sp2 = await nodeSamlSp(gw, { issuer: SP2_ENTITY, callbackUrl: SP2_ACS, audience: SP2_ENTITY, privateKey: kp1.keyPem });
   const count = async (sql: string) => (await gw.services.db.query<{ n: number }>(sql)).rows[0]!.n;
   const tr = traceDb(gw.services.db);
 

@@ -2,48 +2,21 @@
 // SP of that session is notified with our signed LogoutRequest, and the initiator gets a signed
 // LogoutResponse (node-saml verifies both). OIDC RP-initiated logout ends the SAML sessions too (and tells
 // the SPs: oidc-logout.test.ts).
-import t, { type Test } from 'tap';
-import { createServer } from 'node:http';
+import t from 'tap';
 import * as jose from 'jose';
 import { Browser, readForm } from '../helpers/browser.ts';
 import { confidentialClient } from '../helpers/gateway.ts';
 import { discover, loginAndGetCallback, loginAndGetTokens, startAuthorize } from '../helpers/oidc.ts';
 import { ValidateInResponseTo } from '@node-saml/node-saml';
 import {
-  SP2_ACS, SP2_ENTITY, SP2_SLO, SP_ENTITY, SP_SLO, b64, errorCode, keyPair, nodeSamlSp, redirectLogin, signXml, spConfig,
-  startSamlGateway, withUser,
+  SP2_SLO, SP_ENTITY, SP_SLO, b64, errorCode, keyPair, nodeSamlSp, redirectLogin, signXml, startSloGateway, withUser,
 } from './helpers.ts';
 
-/** An OIDC back-channel logout endpoint that records the logout tokens it is sent. */
-async function backchannelReceiver(t: Test) {
-  const tokens: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { tokens.push(new URLSearchParams(body).get('logout_token') ?? ''); res.writeHead(200).end(); });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`, tokens };
-}
-
 t.test('single logout', async (t) => {
-  const kp1 = await keyPair(1);
-  const receiver = await backchannelReceiver(t);
-  const bcClient = {
-    clientId: 'bc-app', clientSecret: 'bc-app-secret-0123456789abcdefgh', name: 'Back-channel App',
-    redirectUris: ['http://127.0.0.1:9993/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9993/bye'],
-    grantTypes: ['authorization_code'], firstParty: true, mfa: 'off', backchannelLogoutUri: receiver.url,
-  };
-  const gw = await startSamlGateway(t, [
-    await spConfig(),
-    await spConfig({ entityId: SP2_ENTITY, name: 'Other SP', acs: [{ url: SP2_ACS }], sloUrl: SP2_SLO, sloBinding: 'post', signingCerts: [kp1.certPem] }),
-  ], { overrides: { oidc: { clients: [confidentialClient, bcClient] } } });
+  const { gw, receiver, bcClient, sp1, sp2 } = await startSloGateway(t, [confidentialClient]);
   const bc = await discover(gw, bcClient);
   const user = await withUser(gw);
   const rp = await discover(gw);
-  const sp1 = await nodeSamlSp(gw);
-  const sp2 = await nodeSamlSp(gw, { issuer: SP2_ENTITY, callbackUrl: SP2_ACS, audience: SP2_ENTITY, privateKey: kp1.keyPem });
   const samlSessions = async () => (await gw.services.db.query('SELECT sp_entity_id FROM saml_sessions WHERE user_id = $1', [user.id])).rowCount;
   // Each subtest counts only its own SAML sessions (the one before may end by signing in again).
   t.beforeEach(async () => { await gw.services.db.query('DELETE FROM saml_sessions'); });
