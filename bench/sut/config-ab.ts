@@ -5,7 +5,8 @@
 // shared machine's noise cancels out of their ratio (separate processes measured in turn did not resolve
 // 5 % on a busy day). Run pinned to one CPU and load it from the other:
 //   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/token
-// Prints every 10 s: µs of CPU per grant under each configuration and the difference.
+// Prints every 10 s: µs of CPU per grant under each configuration and the difference, and each one's
+// server-side time per grant (p50 / p99).
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
@@ -108,7 +109,20 @@ setInterval(() => {
   const per = configs.map((_, i) => cpu[i]! / Math.max(1, grants[i]!));
   process.stdout.write(`${new Date().toISOString()} ${configs.map(([n], i) => `${n} ${per[i]!.toFixed(1)} µs/grant (${grants[i]}, ${i ? `${((per[i]! / per[0]! - 1) * 100).toFixed(1)} %` : 'floor'})`).join('; ')}\n`);
 }, 10_000);
+// Server-side time per grant (request received → response finished), by the variant that answered it:
+// what the inline signing is kept for. Latencies are kept for the p50/p99 of each variant.
+const latencies = configs.map(() => [] as number[]);
 http.createServer((req, res) => {
-  res.on('finish', () => { if (res.statusCode === 200) grants[ci]!++; });
-  void callbacks[ci]!(req, res);
+  const i = ci;
+  const t0 = performance.now();
+  res.on('finish', () => {
+    if (res.statusCode !== 200) return;
+    grants[ci]!++;
+    if (latencies[i]!.length < 2_000_000) latencies[i]!.push(performance.now() - t0);
+  });
+  void callbacks[i]!(req, res);
 }).listen(port, '127.0.0.1');
+const pct = (a: number[], p: number) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN; };
+setInterval(() => {
+  process.stdout.write(`  server-side ms p50 / p99: ${configs.map(([n], i) => `${n} ${pct(latencies[i]!, 0.5).toFixed(2)} / ${pct(latencies[i]!, 0.99).toFixed(2)}`).join('; ')}\n`);
+}, 10_000);

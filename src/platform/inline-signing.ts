@@ -8,7 +8,9 @@
 // (bench/REPORT.md, baselines: a JWT signed inline for 98 µs of CPU against 184 µs through the pool, one at
 // a time, on a noisy machine). Under load that no longer holds: with many signatures in flight the pool's
 // hand-offs are shared, and a same-process A/B (bench/sut/config-ab.ts) found inline 1–2 % more CPU per
-// client-credentials grant in a flood and at 55 % of a core. It is kept for a lone request's latency.
+// client-credentials grant in a flood and at 55 % of a core. It is kept for latency: at 1,500 grants per
+// second the time from request to finished response was p50 0.30 / p99 0.83 ms inline against 1.18 / 4.75 ms
+// through the pool.
 //
 // So ECDSA and Ed25519 signatures with a private CryptoKey that may sign are made here with node:crypto's
 // synchronous `sign`: the same key (KeyObject.from), the same output (IEEE P1363 for ECDSA, as WebCrypto
