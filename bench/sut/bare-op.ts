@@ -1,14 +1,12 @@
-// The library floor: bare oidc-provider (its own Koa server, built-in memory adapter, one static client),
-// client-credentials with a JWT ES256 access token for one resource — the same token the gateway issues.
-// Bench-only.
-import { generateKeyPairSync } from 'node:crypto';
+// The library floor: bare oidc-provider on its own Koa server, with the configuration of bare-config.ts
+// (built-in memory adapter, one static client, a JWT ES256 access token). Bench-only.
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import Fastify from 'fastify';
 import { serveRpc, emit } from '../lib/proc.ts';
 import { profilerRpc } from '../lib/profile.ts';
-import { CC_CLIENT } from '../lib/fixtures.ts';
+import { bareConfiguration } from './bare-config.ts';
 
 const port = Number(process.argv[2]);
 // Optional TLS listener (same handler) for the new-connection-per-grant comparison.
@@ -17,30 +15,7 @@ const [tlsPort, keyFile, certFile] = [Number(process.argv[3] ?? 0), process.argv
 // pass-through body parser, reply.hijack(), provider.callback()) and nothing else — the mounting's own cost.
 const inFastify = process.argv[6] === 'fastify';
 const issuer = `http://127.0.0.1:${port}`;
-const resource = `${issuer}/api`;
-const key = (alg: 'ES256' | 'RS256') => ({
-  ...(alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' }),
-  alg, use: 'sig', kid: alg.toLowerCase(),
-});
-
-const configuration: Configuration = {
-  clients: [{
-    client_id: CC_CLIENT.clientId, client_secret: CC_CLIENT.clientSecret, grant_types: ['client_credentials'],
-    redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic',
-  }],
-  jwks: { keys: [key('ES256'), key('RS256')] as never },
-  features: {
-    devInteractions: { enabled: false },
-    clientCredentials: { enabled: true },
-    resourceIndicators: {
-      enabled: true,
-      defaultResource: () => resource,
-      useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'api', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
-    },
-  },
-  ttl: { ClientCredentials: 600 },
-};
+const { configuration } = bareConfiguration(issuer);
 const provider = new Provider(issuer, configuration);
 let server: { close(): unknown };
 if (inFastify) {

@@ -1,18 +1,18 @@
-// Bench-only: what the gateway's oidc-provider *configuration* costs a client-credentials grant, apart from
-// everything around it (Fastify, hooks, logging, the unit of work). One process serves the same port with
-// two providers, switching between them every PHASE_MS, and charges the process's CPU time of each phase
-// to the grants answered in it: both configurations see the same machine at the same moments, so the
-// shared machine's noise cancels out of their ratio (separate processes measured in turn did not resolve
-// 5 % on a busy day). Run pinned to one CPU and load it from the other:
+// Bench-only: what parts of the gateway's client-credentials path cost apart from the rest — its
+// oidc-provider configuration, its inline ES256 signing, mounting in Fastify — against bare oidc-provider.
+// One process serves the same port four ways, switching between them every PHASE_MS, and charges the
+// process's CPU time of each phase to the grants answered in it: all variants see the same machine at the
+// same moments, so the shared machine's noise cancels out of their ratio (separate processes measured in
+// turn did not resolve 5 % on a busy day). Run pinned to one CPU and load it from the other:
 //   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/token
-// Prints every 10 s: µs of CPU per grant under each configuration and the difference, and each one's
+// Prints every 10 s: µs of CPU per grant under each variant and the difference, and each one's
 // server-side time per grant (p50 / p99).
 import http from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
 import Fastify from 'fastify';
 import { signInline } from '../../src/platform/inline-signing.ts';
 import { CC_CLIENT } from '../lib/fixtures.ts';
+import { bareConfiguration } from './bare-config.ts';
 import { CLAIMS } from '../../src/protocols/oidc/claims.ts';
 import { ACR_VALUES } from '../../src/mfa/amr.ts';
 import { EXTRA_CLIENT_METADATA } from '../../src/protocols/oidc/clients.ts';
@@ -20,26 +20,8 @@ import { EXTRA_CLIENT_METADATA } from '../../src/protocols/oidc/clients.ts';
 const PHASE_MS = 400;
 const port = Number(process.argv[2] ?? 4000);
 const issuer = `http://127.0.0.1:${port}`;
-const resource = `${issuer}/api`;
-const key = (alg: 'ES256' | 'RS256') => ({
-  ...(alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' }),
-  alg, use: 'sig', kid: alg.toLowerCase(),
-});
-const keys = [key('ES256'), key('RS256')];
-const resourceIndicators: NonNullable<Configuration['features']>['resourceIndicators'] = {
-  enabled: true,
-  defaultResource: () => resource,
-  useGrantedResource: () => true,
-  getResourceServerInfo: () => ({ scope: 'api', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
-};
-
-/** bench/sut/bare-op.ts's configuration: the library floor. */
-const minimal: Configuration = {
-  clients: [{ client_id: CC_CLIENT.clientId, client_secret: CC_CLIENT.clientSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
-  jwks: { keys: keys as never },
-  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true }, resourceIndicators },
-  ttl: { ClientCredentials: 600 },
-};
+/** bare-op.ts's configuration (bare-config.ts): the library floor. */
+const { configuration: minimal, keys, resourceIndicators } = bareConfiguration(issuer);
 
 /** The gateway's (src/protocols/oidc/provider.ts) minus what needs its services: same features, claims, client metadata. */
 const gatewayLike: Configuration = {

@@ -226,9 +226,12 @@ export async function startDuoEmulator(opts: DuoEmulatorOptions = {}): Promise<D
       secret = randomString(40, ALNUM);
       entry.warning = 'fault: wrong_signing_key';
     }
-    // A correctly signed id_token for someone else: only the SDK's username check can catch it.
-    const subject = fault === 'wrong_username' ? { ...rec, duoUname: `${rec.duoUname}-other` } : rec;
-    if (fault === 'wrong_username') entry.warning = 'fault: wrong_username';
+    let subject = rec;
+    if (fault === 'wrong_username') {
+      // A correctly signed id_token for someone else: only the SDK's username check can catch it.
+      subject = { ...rec, duoUname: `${rec.duoUname}-other` };
+      entry.warning = 'fault: wrong_username';
+    }
     sendJson(
       res,
       200,
