@@ -10,7 +10,7 @@
 import http from 'node:http';
 import Provider, { type Configuration } from 'oidc-provider';
 import Fastify from 'fastify';
-import { signInline } from '../../src/platform/inline-signing.ts';
+import { EXTERNAL_SIGNING_ACK, withInlineSigning } from '../../src/protocols/oidc/inline-signing-keys.ts';
 import { CC_CLIENT } from '../lib/fixtures.ts';
 import { bareConfiguration } from './bare-config.ts';
 import { CLAIMS } from '../../src/protocols/oidc/claims.ts';
@@ -55,15 +55,14 @@ const gatewayLike: Configuration = {
 };
 
 // Four ways to serve the grant: the floor; the gateway's configuration; the floor with the gateway's inline
-// ES256 signing (src/platform/inline-signing.ts); the floor mounted in Fastify as src/protocols/oidc/mount.ts
-// mounts it (an onRequest hook that hijacks the reply and hands the raw request to the provider).
-let inline = false;
-const subtle = globalThis.crypto.subtle;
-const webcrypto = subtle.sign.bind(subtle);
-subtle.sign = ((algorithm, key, data) => {
-  const sig = inline ? signInline(algorithm, key, data) : undefined;
-  return sig ? Promise.resolve(sig) : webcrypto(algorithm, key, data);
-}) as typeof subtle.sign;
+// ES256 signing (src/protocols/oidc/inline-signing-keys.ts); the floor mounted in Fastify as
+// src/protocols/oidc/mount.ts mounts it (an onRequest hook that hijacks the reply and hands the raw request
+// to the provider).
+const inlineSigning: Configuration = {
+  ...minimal,
+  jwks: { keys: withInlineSigning(keys as never) as never },
+  features: { ...minimal.features, externalSigningSupport: { enabled: true, ack: EXTERNAL_SIGNING_ACK } },
+};
 const floor = new Provider(issuer, minimal).callback();
 const fastify = Fastify({ logger: false });
 fastify.addHook('onRequest', (req, reply, done) => { reply.hijack(); void floor(req.raw, reply.raw); done(); });
@@ -72,7 +71,7 @@ await fastify.ready();
 const configs = [
   ['minimal', floor],
   ['gateway-config', new Provider(issuer, gatewayLike).callback()],
-  ['minimal+inline-ES256', floor],
+  ['minimal+inline-ES256', new Provider(issuer, inlineSigning).callback()],
   ['minimal-in-fastify', (req: http.IncomingMessage, res: http.ServerResponse) => fastify.routing(req, res)],
 ] as const;
 const callbacks = configs.map(([, cb]) => cb);
@@ -85,7 +84,6 @@ setInterval(() => {
   cpu[ci]! += now.user - last.user + now.system - last.system;
   last = now;
   ci = (ci + 1) % configs.length;
-  inline = configs[ci]![0] === 'minimal+inline-ES256';
 }, PHASE_MS);
 setInterval(() => {
   const per = configs.map((_, i) => cpu[i]! / Math.max(1, grants[i]!));

@@ -3,14 +3,14 @@
 // gateway verifies), and a bare samlify login Response build + sign. CPU from getrusage (all threads).
 // Bench-only.
 import { readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import { hash, verify } from '@node-rs/argon2';
 import * as samlify from 'samlify';
 import { serveRpc, emit } from '../lib/proc.ts';
 import { percentiles } from '../lib/stats.ts';
 import type { PasswordParams } from '../../src/users/passwords.ts';
-import { installInlineSigning } from '../../src/platform/inline-signing.ts';
+import { InlineSigningKey } from '../../src/protocols/oidc/inline-signing-keys.ts';
 import { lowerPoolPriority } from '../../src/platform/pool-priority.ts';
 
 interface RunResult { ops: number; cpuSeconds: number; wallSeconds: number }
@@ -35,6 +35,22 @@ async function signer(alg: 'ES256' | 'RS256') {
     client_id: 'bench-cc', scope: 'api', jti: randomUUID(),
   }).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'k1' }).setIssuer('http://127.0.0.1:3000').setAudience('http://127.0.0.1:3000/api')
     .setIssuedAt().setExpirationTime('10m').sign(key);
+}
+
+/**
+ * The same JWT as the gateway signs it (src/protocols/oidc/inline-signing-keys.ts): oidc-provider builds
+ * the JWS (lib/helpers/jwt.js) and the key signs `header.payload` with node:crypto on this thread.
+ */
+function inlineSigner() {
+  const key = new InlineSigningKey({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k1' }, 'ES256');
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const data = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })}.${b64({
+      client_id: 'bench-cc', scope: 'api', jti: randomUUID(), iss: 'http://127.0.0.1:3000', aud: 'http://127.0.0.1:3000/api', iat: now, exp: now + 600,
+    })}`;
+    return `${data}.${key.sign(Buffer.from(data)).toString('base64url')}`;
+  };
 }
 
 /** @node-rs/argon2's options for the configured parameters, as the gateway hashes (users/passwords.ts). */
@@ -93,11 +109,7 @@ serveRpc({
   async run(p: { kind: string; durationMs: number; inFlight?: number; argon2?: PasswordParams; rsa?: { keyFile: string; certFile: string } }) {
     let op: () => Promise<unknown>;
     if (p.kind === 'sign-ES256' || p.kind === 'sign-RS256') op = await signer(p.kind.slice(5) as 'ES256' | 'RS256');
-    else if (p.kind === 'sign-ES256-inline') {
-      // As the gateway signs (src/platform/inline-signing.ts). Installed for good: measured after the WebCrypto kinds.
-      installInlineSigning();
-      op = await signer('ES256');
-    }
+    else if (p.kind === 'sign-ES256-inline') op = inlineSigner();
     else if (p.kind === 'argon2id-verify') op = await argon(p.argon2!);
     else if (p.kind === 'samlify-assertion' || p.kind === 'samlify-both') op = saml(p.rsa!.keyFile, p.rsa!.certFile, p.kind === 'samlify-both');
     else throw new Error(`unknown micro benchmark ${p.kind}`);

@@ -18,7 +18,7 @@ import { applyOutage } from './mount.ts';
 import { flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import type { Theme } from '../../views/layout.ts';
-import { installInlineSigning } from '../../platform/inline-signing.ts';
+import { EXTERNAL_SIGNING_ACK, withInlineSigning } from './inline-signing-keys.ts';
 
 export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
@@ -90,7 +90,8 @@ export function createProvider(d: ProviderDeps): Provider {
     adapter: createOidcAdapter(d.db, { account: ACCOUNT_JSON, user: USER_JSON }),
     clients: [...config.oidc.clients.map(toClientMetadata), ...(d.extraInternalClients ?? [])],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
-    jwks: { keys: d.keys as never },
+    // EC keys sign on the event loop, RSA keys through WebCrypto's pool (inline-signing-keys.ts).
+    jwks: { keys: withInlineSigning(d.keys) as never },
     findAccount: createFindAccount(d.users),
     claims: CLAIMS as unknown as Configuration['claims'],
     scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
@@ -114,6 +115,7 @@ export function createProvider(d: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: EXTERNAL_SIGNING_ACK },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: ownTokensOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
@@ -172,8 +174,6 @@ export function createProvider(d: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     fetch: createOutboundFetch(config.oidc.clients.flatMap((c) => (c.backchannelLogoutUri ? [c.backchannelLogoutUri] : []))),
   };
-  // ES256 tokens are signed on the event loop, not handed to libuv's pool (platform/inline-signing.ts).
-  installInlineSigning();
   const provider = new Provider(d.issuer, configuration);
   provider.use(unitOfWork(d.db, config.ui, (ctx, err) => provider.emit('server_error', ctx, err)));
   // Always: mount.ts pins X-Forwarded-Host/Proto/For to the issuer and to the address Fastify computed
