@@ -270,13 +270,18 @@ export function renderReport(r: Results): string {
   p();
   p('> **Read the ratios, not the absolute numbers.** This 2-vCPU machine was shared with other engineers\' test suites '
     + `during the run (load average ${r.env.loadAvgStart.map((x) => x.toFixed(1)).join(' / ')} at the start, ${r.env.loadAvgEnd?.map((x) => x.toFixed(1)).join(' / ') ?? '?'} at the end; `
-    + `in the median measured window ${fmt(cpu0Other * 100)} % of CPU 0 went to other processes). A CPU-second bought much less work than on the quiet machine of `
-    + `performance-anchors.md: bare oidc-provider did 1/${fHttp.toFixed(1)} of its quiet keep-alive rate, 1/${fTls.toFixed(1)} of its TLS-per-grant rate, argon2id 1/${fArgon.toFixed(1)} `
-    + `(all baselines: ${fmt(Math.min(...allFactors), 1)}–${fmt(Math.max(...allFactors), 1)}×; shared caches and a time-sliced core cost every process CPU time). `
+    + `in the median measured window ${fmt(cpu0Other * 100)} % of CPU 0 went to other processes). `
+    // A factor is the anchors' quiet rate ÷ this run's: above 1 this host did less per CPU-second, below 1 more.
+    + (Math.max(...allFactors) > 1.05
+      ? `A CPU-second bought ${Math.min(...allFactors) < 0.95 ? 'more of some work and less of other work' : 'much less work'} than on the quiet machine of `
+      : 'A CPU-second bought as much work or more than on the quiet machine of ')
+    + `performance-anchors.md: bare oidc-provider did ${(1 / fHttp).toFixed(1)}× its quiet keep-alive rate, ${(1 / fTls).toFixed(1)}× its TLS-per-grant rate, argon2id ${(1 / fArgon).toFixed(1)}× `
+    + `(all baselines' factors: ${fmt(Math.min(...allFactors), 1)}–${fmt(Math.max(...allFactors), 1)}; shared caches and a time-sliced core cost every process CPU time, and hosts differ). `
     + 'So every target is judged on the **ratio to a baseline measured in the same run** (interleaved run by run) and, where the target is absolute, on a '
     + '**quiet-machine estimate ≈**: the measured figure scaled by the factor of the nearest baseline (keep-alive work × the bare-oidc-provider factor, TLS per grant × the TLS factor; '
     + 'and where PostgreSQL does part of the work, each part by its own factor: the gateway process × the keep-alive (or TLS) factor, PostgreSQL × the factor of a point read against the anchors\' 30.5 µs, the hash × the argon2id factor). '
-    + 'The estimates assume the gateway suffered from the noise as much as its baseline did; they are indicative, the ratios are the measurement.');
+    + 'The estimates assume the gateway suffered from the noise as much as its baseline did; they are indicative, the ratios are the measurement. '
+    + 'Where a factor is below 1 (this host faster than the anchors\' machine for that work), the estimate is below the measured figure.');
   p();
 
   // ------------------------------------------------------------------ headline
