@@ -48,6 +48,10 @@ t.test('the start command boots on the embedded database, prints the next steps,
   const readyz = lines.filter((l) => l.msg === 'request' && l.req?.url === '/readyz').length;
   t.equal(readyz, printed.includes('/readyz') ? 2 : 1, 'one request line per /readyz request');
   t.ok(lines.some((l) => l.msg === 'stopped'), 'the last line before exit is out');
+  // Nothing an operator would have to look into: no deprecation (DEP0204 came from the old inline signing),
+  // no oidc-provider notice (an unacknowledged experiment, development keys or adapter).
+  t.notMatch(p.stderr(), /DeprecationWarning|oidc-provider (WARNING|NOTICE)/, 'no warning on stderr');
+  t.notMatch(p.stdout(), /oidc-provider (WARNING|NOTICE)/, 'no oidc-provider notice on stdout');
 });
 
 t.test('a broken configuration stops the start with every problem and exit 2', async (t) => {
