@@ -4,6 +4,8 @@
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
 // BENCH_NODE_FLAGS='--perf-basic-prof' npm run bench -- …           (extra node flags for every child: JIT symbols for `perf record -C 0 -g`)
+// BENCH_POOL_MAX=2 npm run bench -- …                             (the gateway's database pool size instead of the product's 10; the
+//                                                                  gateway reads only its config file, not the environment)
 //
 // Starts what it measures — bare oidc-provider (the library floor), the gateway on PostgreSQL and the
 // gateway on PGlite (reference) — each pinned to CPU 0 (with the gateway's PostgreSQL backends), drives

@@ -59,6 +59,8 @@ export function gatewayConfig(o: ConfigOptions = {}): Record<string, unknown> {
     log: { level: o.logLevel ?? 'info' },
     mfa: { factors: ['totp'] },
     oidc: { clients },
+    // BENCH_POOL_MAX: the gateway's database pool size (database.poolMax; the product's default is 10).
+    ...(process.env.BENCH_POOL_MAX ? { database: { poolMax: Number(process.env.BENCH_POOL_MAX) } } : {}),
     saml: o.saml === false ? {} : {
       sps: [
         { ...sp(SAML_SP), name: 'bench SP' },
