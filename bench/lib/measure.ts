@@ -13,7 +13,9 @@ export interface Sut {
 }
 
 export interface Measurement {
-  scenario: string; variant: string; sut: string; run: number | 'warmup' | 'latency';
+  scenario: string; variant: string; sut: string;
+  /** 'latency': open model at a fraction of the peak rate; 'latency-core': again, at a rate that keeps the SUT's core at that fraction. */
+  run: number | 'warmup' | 'latency' | 'latency-core';
   completed: number; errors: number; firstError?: string; wallSeconds: number;
   cpuGateway: number; cpuPg: number; cpu: number;
   /** The figure: completed operations per SUT CPU-second (gateway + its PostgreSQL backends). */

@@ -52,8 +52,8 @@ export const PEERS = {
 
 const runsOf = (r: Results, scenario: string, variant: string, sut?: string) =>
   r.measurements.filter((m) => m.scenario === scenario && m.variant === variant && (!sut || m.sut === sut) && typeof m.run === 'number');
-const latencyRun = (r: Results, scenario: string, variant: string, sut: string) =>
-  r.measurements.find((m) => m.scenario === scenario && m.variant === variant && m.sut === sut && m.run === 'latency');
+const latencyRun = (r: Results, scenario: string, variant: string, sut: string, run: 'latency' | 'latency-core' = 'latency') =>
+  r.measurements.find((m) => m.scenario === scenario && m.variant === variant && m.sut === sut && m.run === run);
 const fig = (ms: Measurement[], f: (m: Measurement) => number = (m) => m.perCpuS) => summarize(ms.map(f));
 const range = (s: Summary, d = 0) => s.n ? `${fmt(s.median, d)} [${fmt(s.min, d)}–${fmt(s.max, d)}]` : '–';
 /** How hard the soak drove the core (older result files: a fraction of each peak's wall rate). */
@@ -334,9 +334,20 @@ export function renderReport(r: Results): string {
     .map(([label, sc, v, sut]) => ({ label, p99: latencyRun(r, sc, v, sut)?.latency.p99 })).filter((x) => x.p99 !== undefined);
   // The same driver against bare oidc-provider at 70 % of its own peak: the floor this machine and driver give.
   const bareTail = latencyRun(r, 'cc', 'keepalive', 'bare-op')?.latency.p99;
-  if (tail.length) rows.push([`Tail latency: p99 at ${Math.round(r.params.latencyFraction * 100)} % of each rate, keep-alive`, '≤ 15 ms', tail.map((x) => `${x.label} ${ms(x.p99!)} ms`).join(', '),
-    `open model, from the scheduled start${bareTail !== undefined ? `; bare oidc-provider at ${Math.round(r.params.latencyFraction * 100)} % of its own peak, same driver: ${ms(bareTail)} ms` : ''}`, '(latency)',
-    verdict(tail.every((x) => x.p99! <= 15), `worst ${ms(Math.max(...tail.map((x) => x.p99!)))} ms`)]);
+  // Where 70 % of the rate kept the core nearly saturated, the run again at 70 % of the core (run.ts).
+  const pct = Math.round(r.params.latencyFraction * 100);
+  const atCore = ([['client credentials', 'cc', 'keepalive', 'gw-pg'], ['20,000 clients', 'many', 'random-client', 'gw-many'], ['refresh', 'refresh', 'keepalive', 'gw-pg']] as const)
+    .map(([label, sc, v, sut]) => ({ label, m: latencyRun(r, sc, v, sut, 'latency-core') ?? latencyRun(r, sc, v, sut) }))
+    .filter((x): x is { label: typeof x.label; m: Measurement } => x.m?.latency.p99 !== undefined);
+  const coreNote = atCore.some((x) => x.m.run === 'latency-core')
+    ? `; at ${pct} % of the core (the rate lowered where ${pct} % of it kept the core busier): ${atCore.map((x) => `${x.label} ${ms(x.m.latency.p99!)} ms (core ${fmt((x.m.extra.coreBusy ?? NaN) * 100)} % busy)`).join(', ')}`
+    : '';
+  if (tail.length) rows.push([`Tail latency: p99 at ${pct} % of each rate, keep-alive`, '≤ 15 ms', tail.map((x) => `${x.label} ${ms(x.p99!)} ms`).join(', '),
+    `open model, from the scheduled start${bareTail !== undefined ? `; bare oidc-provider at ${pct} % of its own peak, same driver: ${ms(bareTail)} ms` : ''}${coreNote}`, '(latency)',
+    tail.every((x) => x.p99! <= 15) ? verdict(true, `worst ${ms(Math.max(...tail.map((x) => x.p99!)))} ms`)
+      : coreNote && atCore.every((x) => x.m.latency.p99! <= 15)
+        ? `**missed at ${pct} % of the rate, met at ${pct} % of the core** (worst ${ms(Math.max(...tail.map((x) => x.p99!)))} / ${ms(Math.max(...atCore.map((x) => x.m.latency.p99!)))} ms)`
+        : verdict(false, `worst ${ms(Math.max(...tail.map((x) => x.p99!)))} ms`)]);
   const soak = r.scenarios.soak as undefined | { seconds: number; soakSeconds?: number; fraction?: number; cpuShare?: number; coreTarget?: number; rates: Record<string, number>; gwCpuShare: number; coreBusyShare?: number } & Record<'cc' | 'refresh' | 'login', { completed: number; errors: number; latency: Record<string, number> }>;
   if (soak?.cc) {
     const worst = Math.max(soak.cc.latency.max!, soak.refresh.latency.max!, soak.login.latency.max!);
@@ -478,14 +489,15 @@ export function renderReport(r: Results): string {
     p();
   }
 
-  const lat = r.measurements.filter((m) => m.run === 'latency');
+  const lat = r.measurements.filter((m) => m.run === 'latency' || m.run === 'latency-core');
   if (lat.length) {
-    p(`## Latency at ${Math.round(r.params.latencyFraction * 100)} % of peak (open model)`);
+    const pct = Math.round(r.params.latencyFraction * 100);
+    p(`## Latency at ${pct} % of peak (open model)`);
     p();
-    table(['Scenario', 'Variant', 'SUT', 'Offered /s', 'Achieved /s', 'p50', 'p90', 'p99', 'max (ms)', 'Driver sent late, p99 (ms)', 'SUT GC pauses: total / longest (ms)', 'SUT event-loop delay p99 (ms)'],
-      lat.map((m) => [m.scenario, m.variant, m.sut, fmt(m.extra.offeredRate ?? NaN), fmt(m.rps), ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max),
+    table(['Scenario', 'Variant', 'SUT', 'Rate', 'Offered /s', 'Achieved /s', 'SUT core busy', 'p50', 'p90', 'p99', 'max (ms)', 'Driver sent late, p99 (ms)', 'SUT GC pauses: total / longest (ms)', 'SUT event-loop delay p99 (ms)'],
+      lat.map((m) => [m.scenario, m.variant, m.sut, m.run === 'latency-core' ? `${pct} % of the core` : `${pct} % of peak`, fmt(m.extra.offeredRate ?? NaN), fmt(m.rps), `${fmt((m.extra.coreBusy ?? m.cpu / m.wallSeconds) * 100)} %`, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max),
         ms(m.extra.driverSendLateP99), m.extra.sutGcTotalMs === undefined ? '' : `${fmt(m.extra.sutGcTotalMs)} / ${ms(m.extra.sutGcMaxMs)} (${fmt(m.extra.sutGcCount ?? NaN)} GCs)`, ms(m.extra.sutLoopDelayP99)]));
-    p('Every row is an open-model run: arrivals at a fixed rate from the load generator\'s own driver (bench/load/runner.ts), latency from each request\'s scheduled start, at 70 % of that SUT\'s own median peak. (Until 2026-12-05 the client-credentials rows used autocannon\'s `overallRate`, which is not an open model: each connection sends its quota for the second back to back and then waits, and its coordinated-omission correction assumes one request per millisecond per connection. The rate was also taken from the median peak of every SUT sharing the variant name, so the gateway was driven at ≈ 76 % of its own peak.) For logins the latency is the whole flow (every redirect and form, then the token request). The bare oidc-provider row is the floor this 2-vCPU machine and this driver give; compare also with the idle probe below. "Driver sent late": how long after its scheduled start the driver sent a request (its own lateness, or a full in-flight window of 64 behind a stalled server); that time is part of the latency. The SUT columns are its main thread during the run (GC pauses from PerformanceObserver, the event loop\'s delay from monitorEventLoopDelay).');
+    p('Every row is an open-model run: arrivals at a fixed rate from the load generator\'s own driver (bench/load/runner.ts), latency from each request\'s scheduled start, at 70 % of that SUT\'s own median peak. (Until 2026-12-05 the client-credentials rows used autocannon\'s `overallRate`, which is not an open model: each connection sends its quota for the second back to back and then waits, and its coordinated-omission correction assumes one request per millisecond per connection. The rate was also taken from the median peak of every SUT sharing the variant name, so the gateway was driven at ≈ 76 % of its own peak.) Where that rate kept the SUT\'s core (its process and PostgreSQL backends) more than 10 points above 70 % busy, a second run ("70 % of the core") offers the rate scaled down to keep it at 70 %, as the soak is scaled (since 2026-12-06 late evening): requests that do not arrive back to back cost more CPU each. For logins the latency is the whole flow (every redirect and form, then the token request). The bare oidc-provider row is the floor this 2-vCPU machine and this driver give; compare also with the idle probe below. "Driver sent late": how long after its scheduled start the driver sent a request (its own lateness, or a full in-flight window of 64 behind a stalled server); that time is part of the latency. The SUT columns are its main thread during the run (GC pauses from PerformanceObserver, the event loop\'s delay from monitorEventLoopDelay).');
     p();
   }
 
