@@ -6,6 +6,7 @@
 // BENCH_NODE_FLAGS='--perf-basic-prof' npm run bench -- …           (extra node flags for every child: JIT symbols for `perf record -C 0 -g`)
 // BENCH_POOL_MAX=2 npm run bench -- …                             (the gateway's database pool size instead of the product's 10; the
 //                                                                  gateway reads only its config file, not the environment)
+// BENCH_POOL_NICE=5 npm run bench -- …                            (the nice value of the gateway's pool threads instead of the product's +10)
 //
 // Starts what it measures — bare oidc-provider (the library floor), the gateway on PostgreSQL and the
 // gateway on PGlite (reference) — each pinned to CPU 0 (with the gateway's PostgreSQL backends), drives

@@ -91,7 +91,8 @@ const db = counted(rawDb);
 const services = await createServices(config, log, { db });
 const app = await buildApp(services, { issuer });
 await app.listen({ host: '127.0.0.1', port: spec.port });
-await lowerPoolPriority(); // as src/main.ts does
+// As src/main.ts does; BENCH_POOL_NICE (bench/run.ts) tries another nice value for the pool's threads (0: left as started).
+await lowerPoolPriority(process.env.BENCH_POOL_NICE ? Number(process.env.BENCH_POOL_NICE) : undefined);
 let tlsServer: https.Server | undefined;
 if (spec.tls) {
   tlsServer = https.createServer({ key: readFileSync(spec.tls.keyFile), cert: readFileSync(spec.tls.certFile) }, app.routing);
