@@ -37,8 +37,6 @@ export class InlineSigningKey extends ExternalSigningKey {
   readonly #private: KeyObject;
   readonly #public: KeyObject;
   readonly #digest: string | null;
-  #kid: string | undefined;
-  #alg: string | undefined;
 
   constructor(jwk: Jwk, alg: string) {
     super();
@@ -47,15 +45,9 @@ export class InlineSigningKey extends ExternalSigningKey {
     this.#private = createPrivateKey({ key: jwk as never, format: 'jwk' });
     this.#public = createPublicKey(this.#private);
     this.#digest = curve[1];
-    this.#kid = jwk.kid;
-    this.#alg = alg;
+    // The base class keeps kid and alg behind setters its type declarations leave out.
+    Object.assign(this, { kid: jwk.kid, alg });
   }
-
-  // oidc-provider's base class keeps these itself; the key's own copy keeps them whatever it assigns.
-  override get kid(): string | undefined { return this.#kid; }
-  override set kid(v: string | undefined) { this.#kid = v; }
-  override get alg(): string | undefined { return this.#alg; }
-  override set alg(v: string | undefined) { this.#alg = v; }
 
   /** The public half: /jwks and verification of the provider's own tokens use it. */
   override keyObject(): KeyObject { return this.#public; }
