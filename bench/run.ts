@@ -234,10 +234,11 @@ async function interleaved(scenario: string, variants: Variant[], o: { latency?:
     const peak = median(results.measurements.filter((m) => m.scenario === scenario && m.variant === v.variant && m.sut === v.sut.name && typeof m.run === 'number').map((m) => m.rps));
     const rate = Math.max(1, Math.round(peak * LATENCY_FRACTION));
     const m = await latencyRun(scenario, v, 'latency', rate);
+    const busy = m.cpu / m.wallSeconds;
     // Requests that do not arrive back to back cost more CPU each (fewer per wake-up and per write), so 70 %
     // of a flood's rate can keep the core nearly saturated. When it did, once more at the rate that keeps
     // the SUT's core (its process and PostgreSQL backends) at that fraction, as the soak is scaled.
-    if (m.extra.coreBusy! > LATENCY_FRACTION + 0.1) await latencyRun(scenario, v, 'latency-core', Math.max(1, Math.round(rate * LATENCY_FRACTION / m.extra.coreBusy!)));
+    if (busy > LATENCY_FRACTION + 0.1) await latencyRun(scenario, v, 'latency-core', Math.max(1, Math.round(rate * LATENCY_FRACTION / busy)));
   }
 }
 
@@ -246,7 +247,6 @@ async function latencyRun(scenario: string, v: Variant, run: 'latency' | 'latenc
   const stalls = await v.sut.child.call('stallsStart').then(() => true, () => false);
   const m = record(await measure(ctx, v.sut, scenario, v.variant, run, v.load(P.latencyMs, rate), { counters: v.counters }));
   m.extra.offeredRate = rate;
-  m.extra.coreBusy = m.cpu / m.wallSeconds;
   if (stalls) for (const [k, x] of Object.entries(await v.sut.child.call<Record<string, number>>('stallsStop'))) m.extra[`sut${k[0]!.toUpperCase()}${k.slice(1)}`] = x;
   return m;
 }

@@ -54,6 +54,10 @@ const runsOf = (r: Results, scenario: string, variant: string, sut?: string) =>
   r.measurements.filter((m) => m.scenario === scenario && m.variant === variant && (!sut || m.sut === sut) && typeof m.run === 'number');
 const latencyRun = (r: Results, scenario: string, variant: string, sut: string, run: 'latency' | 'latency-core' = 'latency') =>
   r.measurements.find((m) => m.scenario === scenario && m.variant === variant && m.sut === sut && m.run === run);
+/** The SUT's core busy share in a window (its process and PostgreSQL backends). */
+const coreBusy = (m: Measurement) => m.cpu / m.wallSeconds;
+/** The keep-alive runs the tail-latency target is judged on: label, scenario, variant, SUT. */
+const TAIL_RUNS = [['client credentials', 'cc', 'keepalive', 'gw-pg'], ['20,000 clients', 'many', 'random-client', 'gw-many'], ['refresh', 'refresh', 'keepalive', 'gw-pg']] as const;
 const fig = (ms: Measurement[], f: (m: Measurement) => number = (m) => m.perCpuS) => summarize(ms.map(f));
 const range = (s: Summary, d = 0) => s.n ? `${fmt(s.median, d)} [${fmt(s.min, d)}–${fmt(s.max, d)}]` : '–';
 /** How hard the soak drove the core (older result files: a fraction of each peak's wall rate). */
@@ -66,6 +70,8 @@ const ms = (x: number | undefined, d = 1) => x === undefined || !Number.isFinite
 const mib = (x: number | undefined) => ms(x, 0);
 
 export function renderReport(r: Results): string {
+  /** The latency runs' fraction, as a percentage (of the peak rate, or of the core for the second runs). */
+  const pct = Math.round(r.params.latencyFraction * 100);
   const L: string[] = [];
   const p = (s = '') => L.push(s);
   const table = (head: string[], rows: (string | number)[][]) => {
@@ -232,9 +238,8 @@ export function renderReport(r: Results): string {
     const bareLat = latencyRun(r, 'cc', 'keepalive', 'bare-op');
     const rfLat = latencyRun(r, 'refresh', 'keepalive', 'gw-pg');
     if (ccLat) {
-      const busy = (m: Measurement) => m.cpu / m.wallSeconds;
       out.push(`**Tail latency:** at 70 % of its own peak, open model, the gateway's client-credentials p99 is ${ms(ccLat.latency.p99!)} ms${bareLat ? ` against ${ms(bareLat.latency.p99!)} ms for bare oidc-provider with the same driver on the same machine` : ''}${rfLat ? `; refresh ${ms(rfLat.latency.p99!)} ms` : ''} (target 15 ms). `
-        + `70 % of a flood's rate is not 70 % of the core: requests that do not arrive back to back cost more CPU each (fewer requests per wake-up and per write), so the gateway's core was ${fmt(busy(ccLat) * 100)} % busy in that run${bareLat ? ` (bare oidc-provider's ${fmt(busy(bareLat) * 100)} %)` : ''}, close enough to saturation that short stalls (GC, the machine's other processes) queue requests. `
+        + `70 % of a flood's rate is not 70 % of the core: requests that do not arrive back to back cost more CPU each (fewer requests per wake-up and per write), so the gateway's core was ${fmt(coreBusy(ccLat) * 100)} % busy in that run${bareLat ? ` (bare oidc-provider's ${fmt(coreBusy(bareLat) * 100)} %)` : ''}, close enough to saturation that short stalls (GC, the machine's other processes) queue requests. `
         + (soakCc ? `In the soak, with the core ${fmt((soakCc.coreBusyShare ?? NaN) * 100)} % busy and all three workloads mixed, client credentials had a p99 of ${ms(soakCc.p99)} ms. ` : '')
         + (ccLat.extra.sutGcTotalMs !== undefined ? `In the client-credentials run the gateway's GC paused it ${fmt(ccLat.extra.sutGcTotalMs)} ms in all (longest ${ms(ccLat.extra.sutGcMaxMs)} ms) and the driver sent its p99 request ${ms(ccLat.extra.driverSendLateP99)} ms late${bareLat?.extra.driverSendLateP99 !== undefined ? ` (against bare oidc-provider, at its higher rate: ${ms(bareLat.extra.driverSendLateP99)} ms late, so that row's tail is partly the driver's)` : ''}. `
           + 'Since 2026-12-06 (afternoon) oidc-provider is patched at install (scripts/patch-dependencies.mjs, docs/design.md): its per-request `ctx.oidc` getter kept each request alive through young-generation GCs, whose 10–15 ms pauses every ≈ 200 ms were most of this tail (client credentials 42–64 ms before, 7.8 ms after, in runs of the same quiet hour); both the gateway and the bare oidc-provider rows run the patched library. ' : '')
@@ -330,17 +335,16 @@ export function renderReport(r: Results): string {
       verdict(durable(pwRuns) <= 4, fmt(durable(pwRuns), 1))]);
   }
   // Tail latency: the open-model runs at LATENCY_FRACTION of each keep-alive variant's peak (single requests).
-  const tail = ([['client credentials', 'cc', 'keepalive', 'gw-pg'], ['20,000 clients', 'many', 'random-client', 'gw-many'], ['refresh', 'refresh', 'keepalive', 'gw-pg']] as const)
+  const tail = TAIL_RUNS
     .map(([label, sc, v, sut]) => ({ label, p99: latencyRun(r, sc, v, sut)?.latency.p99 })).filter((x) => x.p99 !== undefined);
   // The same driver against bare oidc-provider at 70 % of its own peak: the floor this machine and driver give.
   const bareTail = latencyRun(r, 'cc', 'keepalive', 'bare-op')?.latency.p99;
   // Where 70 % of the rate kept the core nearly saturated, the run again at 70 % of the core (run.ts).
-  const pct = Math.round(r.params.latencyFraction * 100);
-  const atCore = ([['client credentials', 'cc', 'keepalive', 'gw-pg'], ['20,000 clients', 'many', 'random-client', 'gw-many'], ['refresh', 'refresh', 'keepalive', 'gw-pg']] as const)
+  const atCore = TAIL_RUNS
     .map(([label, sc, v, sut]) => ({ label, m: latencyRun(r, sc, v, sut, 'latency-core') ?? latencyRun(r, sc, v, sut) }))
     .filter((x): x is { label: typeof x.label; m: Measurement } => x.m?.latency.p99 !== undefined);
   const coreNote = atCore.some((x) => x.m.run === 'latency-core')
-    ? `; at ${pct} % of the core (the rate lowered where ${pct} % of it kept the core busier): ${atCore.map((x) => `${x.label} ${ms(x.m.latency.p99!)} ms (core ${fmt((x.m.extra.coreBusy ?? NaN) * 100)} % busy)`).join(', ')}`
+    ? `; at ${pct} % of the core (the rate lowered where ${pct} % of it kept the core busier): ${atCore.map((x) => `${x.label} ${ms(x.m.latency.p99!)} ms (core ${fmt(coreBusy(x.m) * 100)} % busy)`).join(', ')}`
     : '';
   if (tail.length) rows.push([`Tail latency: p99 at ${pct} % of each rate, keep-alive`, '≤ 15 ms', tail.map((x) => `${x.label} ${ms(x.p99!)} ms`).join(', '),
     `open model, from the scheduled start${bareTail !== undefined ? `; bare oidc-provider at ${pct} % of its own peak, same driver: ${ms(bareTail)} ms` : ''}${coreNote}`, '(latency)',
@@ -491,11 +495,10 @@ export function renderReport(r: Results): string {
 
   const lat = r.measurements.filter((m) => m.run === 'latency' || m.run === 'latency-core');
   if (lat.length) {
-    const pct = Math.round(r.params.latencyFraction * 100);
     p(`## Latency at ${pct} % of peak (open model)`);
     p();
     table(['Scenario', 'Variant', 'SUT', 'Rate', 'Offered /s', 'Achieved /s', 'SUT core busy', 'p50', 'p90', 'p99', 'max (ms)', 'Driver sent late, p99 (ms)', 'SUT GC pauses: total / longest (ms)', 'SUT event-loop delay p99 (ms)'],
-      lat.map((m) => [m.scenario, m.variant, m.sut, m.run === 'latency-core' ? `${pct} % of the core` : `${pct} % of peak`, fmt(m.extra.offeredRate ?? NaN), fmt(m.rps), `${fmt((m.extra.coreBusy ?? m.cpu / m.wallSeconds) * 100)} %`, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max),
+      lat.map((m) => [m.scenario, m.variant, m.sut, m.run === 'latency-core' ? `${pct} % of the core` : `${pct} % of peak`, fmt(m.extra.offeredRate ?? NaN), fmt(m.rps), `${fmt(coreBusy(m) * 100)} %`, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max),
         ms(m.extra.driverSendLateP99), m.extra.sutGcTotalMs === undefined ? '' : `${fmt(m.extra.sutGcTotalMs)} / ${ms(m.extra.sutGcMaxMs)} (${fmt(m.extra.sutGcCount ?? NaN)} GCs)`, ms(m.extra.sutLoopDelayP99)]));
     p('Every row is an open-model run: arrivals at a fixed rate from the load generator\'s own driver (bench/load/runner.ts), latency from each request\'s scheduled start, at 70 % of that SUT\'s own median peak. (Until 2026-12-05 the client-credentials rows used autocannon\'s `overallRate`, which is not an open model: each connection sends its quota for the second back to back and then waits, and its coordinated-omission correction assumes one request per millisecond per connection. The rate was also taken from the median peak of every SUT sharing the variant name, so the gateway was driven at ≈ 76 % of its own peak.) Where that rate kept the SUT\'s core (its process and PostgreSQL backends) more than 10 points above 70 % busy, a second run ("70 % of the core") offers the rate scaled down to keep it at 70 %, as the soak is scaled (since 2026-12-06 late evening): requests that do not arrive back to back cost more CPU each. For logins the latency is the whole flow (every redirect and form, then the token request). The bare oidc-provider row is the floor this 2-vCPU machine and this driver give; compare also with the idle probe below. "Driver sent late": how long after its scheduled start the driver sent a request (its own lateness, or a full in-flight window of 64 behind a stalled server); that time is part of the latency. The SUT columns are its main thread during the run (GC pauses from PerformanceObserver, the event loop\'s delay from monitorEventLoopDelay).');
     p();
