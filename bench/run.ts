@@ -187,6 +187,7 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
   const c = spawnChild({
     name, cpu: o.bootCpu ?? BOOT_CPU, script: o.root ? join(o.root, 'bench/sut/gateway.ts') : 'bench/sut/gateway.ts', args: [JSON.stringify(spec)], logFile: join(logDir, `${name}.log`),
     execArgv: ['--expose-gc'], ...(o.root ? { cwd: o.root } : {}),
+    ...(process.env.BENCH_POOL_NICE ? { env: { BENCH_POOL_NICE: process.env.BENCH_POOL_NICE } } : {}),
   });
   children.push(c);
   await c.once('ready', 300_000);

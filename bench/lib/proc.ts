@@ -35,8 +35,7 @@ export function spawnChild(o: SpawnOptions): Child {
     cwd: o.cwd ?? ROOT, stdio: ['ignore', fd, fd, 'ipc'],
     // The compile cache (V8 code cache for loaded modules) only shortens start-up, and bench start-ups run
     // several at once on a busy machine; steady-state code is compiled by V8 the same way either way.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', NODE_COMPILE_CACHE: `${ROOT}node_modules/.cache/gatehouse-bench/compile`,
-      ...(process.env.BENCH_POOL_NICE ? { BENCH_POOL_NICE: process.env.BENCH_POOL_NICE } : {}), ...o.env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', NODE_COMPILE_CACHE: `${ROOT}node_modules/.cache/gatehouse-bench/compile`, ...o.env },
   });
   closeSync(fd);
   let seq = 0;
