@@ -24,6 +24,7 @@ import { startSweeper } from './storage/sweeper.ts';
 import { afterCommit } from './storage/unit-of-work.ts';
 import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
+import { createMfaAfterPassword } from './interaction/pending-mfa.ts';
 import type { SamlIdp } from './protocols/saml/idp.ts';
 import { metadataOnly } from './protocols/saml/metadata-route.ts';
 import accountPortal from './account/portal.ts';
@@ -185,6 +186,7 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   await app.register(interactionRoutes, {
     config, provider: () => holder.current() as Provider, csrf,
     checkPassword: createPasswordCheck(s),
+    mfaAfterPassword: createMfaAfterPassword(() => holder.current() as Provider, (accountId) => s.mfa.totp.isEnrolled(accountId)),
     extend: (scope) => ({
       mfa: registerMfaRoutes(scope, {
         config, issuer: opts.issuer, provider: () => holder.current() as Provider, csrf, mfa: s.mfa,

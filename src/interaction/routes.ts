@@ -13,9 +13,12 @@ import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
 import { clientPolicy } from '../protocols/oidc/clients.ts';
 import { unitPerRequest } from '../platform/request-unit.ts';
+import { screenOf, type MfaAfterPassword } from './pending-mfa.ts';
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;
+  /** Whether the password step is followed by MFA in this same interaction (pending-mfa.ts). */
+  mfaAfterPassword?: MfaAfterPassword;
   /** Registers more screens in this scope (shares its form parser) and returns their prompt renderers. */
   extend?: (scope: FastifyInstance) => Record<string, PromptRenderer>;
 }
@@ -51,8 +54,9 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
   app.get<{ Params: { uid: string } }>('/interaction/:uid', async (req, reply) => {
     const c = await load(req, reply);
     if (!c) return reply;
-    const render = prompts[c.details.prompt.name];
-    if (!render) throw new Error(`GW_ERR_INTERACTION_PROMPT: no screen for prompt ${c.details.prompt.name}`);
+    const screen = screenOf(c.details);
+    const render = prompts[screen];
+    if (!render) throw new Error(`GW_ERR_INTERACTION_PROMPT: no screen for prompt ${screen}`);
     return render(c);
   });
 
@@ -72,9 +76,15 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
         ? 'Too many sign-in attempts from your network. Wait a minute and try again.'
         : 'Too many failed attempts for this account. Wait a few minutes and try again, or contact your administrator.', shown);
     }
-    // Password only so far; the MFA prompt (if the policy asks for it) adds to amr and re-finishes login.
+    // Password only so far; the MFA step (if the policy asks for it) adds to amr and re-finishes login.
     const amr = amrFor();
-    return finish(c, d.provider(), { login: { accountId: r.user.id, amr, acr: acrFor(amr), remember: true } }, false);
+    const login = { accountId: r.user.id, amr, acr: acrFor(amr), remember: true };
+    if (d.mfaAfterPassword && await d.mfaAfterPassword(c.details, r.user.id, amr)) {
+      // Stored, not yet handed back: the factor screens run in this interaction (pending-mfa.ts).
+      await d.provider().interactionResult(req.raw, reply.raw, { login, mfa: { pending: true } }, { mergeWithLastSubmission: false });
+      return reply.code(303).header('cache-control', 'no-store').redirect(`/interaction/${c.uid}`, 303);
+    }
+    return finish(c, d.provider(), { login }, false);
   });
 
   /** Records consent for what the prompt says is missing and continues. */
@@ -101,7 +111,7 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
 
   app.post<{ Params: { uid: string } }>('/interaction/:uid/abort', async (req, reply) => {
     const c = await load(req, reply);
-    if (!c || !csrfOk(c, c.details.prompt.name)) return reply;
+    if (!c || !csrfOk(c, screenOf(c.details))) return reply;
     return finish(c, d.provider(), { error: 'access_denied', error_description: 'End-User aborted interaction' }, false);
   });
 }

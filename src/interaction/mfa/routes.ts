@@ -11,11 +11,13 @@ import type { Metrics } from '../../platform/metrics.ts';
 import type { MfaServices } from '../../mfa/registry.ts';
 import type { FactorContext, MfaFactor, Outcome } from '../../mfa/factor.ts';
 import { createInteractionKit, sendPage, type Body, type InteractionContext, type PromptRenderer } from '../context.ts';
+import { messagePage } from '../views/message.ts';
 import { choicePage, codePage, type ChoiceItem, type CodeFactor } from './views.ts';
 import { failureMessage, isReason } from './reasons.ts';
 import { createOutcomeHandler } from './outcome.ts';
 import { registerEnrollment } from './enroll.ts';
 import { clientPolicy } from '../../protocols/oidc/clients.ts';
+import { mfaStepAccount } from '../pending-mfa.ts';
 
 export interface MfaRouteDeps {
   config: Config; issuer: string; provider: () => Provider; csrf: Csrf; mfa: MfaServices;
@@ -33,13 +35,24 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
   const handleOutcome = createOutcomeHandler(d);
   const maxAttempts = d.config.mfa.totp.maxAttempts;
 
-  /** The signed-in (password-verified) user of this interaction, or a page saying why not. */
+  /**
+   * The password-verified user of this interaction (the `mfa` prompt's session, or the login step waiting
+   * for its factor: interaction/pending-mfa.ts), or a redirect to the interaction's own page.
+   */
   async function userOf(c: InteractionContext): Promise<User | undefined> {
-    const accountId = c.details.session?.accountId;
-    // Read with the interaction in this request (storage/oidc-prefetch.ts): no statement of its own.
-    const user = accountId ? await d.users.findSignedIn(accountId) : undefined;
-    if (c.details.prompt.name !== 'mfa' || !user || user.disabled) {
+    const accountId = mfaStepAccount(c.details);
+    if (!accountId) {
       await c.reply.code(303).redirect(`/interaction/${c.uid}`, 303);
+      return undefined;
+    }
+    // Read with the interaction in this request (storage/oidc-prefetch.ts): no statement of its own.
+    const user = await d.users.findSignedIn(accountId);
+    // Disabled or deleted since the password step: an answer, not a redirect back to this same screen.
+    if (!user || user.disabled) {
+      await sendPage(c.reply, 403, messagePage(theme, {
+        title: 'This account cannot sign in', code: 'GW_ACCOUNT_DISABLED',
+        message: 'This account was disabled or removed during the sign-in.', next: 'Contact your administrator.',
+      }));
       return undefined;
     }
     return user;

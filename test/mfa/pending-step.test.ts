@@ -1,0 +1,111 @@
+// The MFA step inside the login interaction (src/interaction/pending-mfa.ts): after the password, the
+// browser goes straight to this interaction's factor screen, not through /oidc/auth; no session exists
+// before the second factor; a pending password result taken to the resume URL by hand still meets the
+// `mfa` prompt; cancel works from there; an account disabled in between gets a page, not a redirect loop;
+// and where no second factor is due the password step goes back to oidc-provider as before.
+import t from 'tap';
+import { startGateway } from '../helpers/gateway.ts';
+import { readForm } from '../helpers/browser.ts';
+import { addUser, startAuthorize, submitLogin } from '../helpers/oidc.ts';
+import * as client from 'openid-client';
+import {
+  AMR_TOTP, advance, atClient, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage, isCodePage, isLoginPage,
+  policyClient, submitCode, PASSWORD, type Flow,
+} from '../helpers/mfa.ts';
+
+const required = policyClient('required');
+const off = policyClient('off');
+const gw = await startGateway(t, {
+  overrides: { oidc: { clients: [required, off] }, mfa: { factors: ['totp'] }, security: { ipLimitPerMinute: 10_000 } },
+});
+
+const sessions = async () => Number((await gw.services.db.query<{ n: string }>(`SELECT count(*) AS n FROM oidc_models WHERE model = 'Session'`)).rows[0]!.n);
+
+/** Authorize for `c`, show the login form, post the password; returns the flow and the raw POST answer. */
+async function postPassword(c: typeof required, username: string) {
+  const rp = await client.discovery(new URL(gw.url), c.clientId, c.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
+  const s = await startAuthorize(gw, rp, { scope: 'openid profile', redirectUri: c.redirectUris[0] });
+  const f: Flow = { gw, rp, browser: s.browser, verifier: s.verifier, state: s.state, nonce: s.nonce, redirectUri: s.redirectUri, url: s.at, status: s.res.status, page: await s.res.text() };
+  if (!isLoginPage(f.page)) throw new Error(`expected the login form, got ${f.status} ${f.url.pathname}`);
+  const uid = /\/interaction\/([^/]+)/.exec(f.url.pathname)![1]!;
+  const posted = await submitLogin(f.browser, gw, f.page, username, PASSWORD);
+  return { f, uid, posted };
+}
+
+t.test('after the password the browser goes straight to the factor screen of the same interaction', async (t) => {
+  const user = await addUser(gw, 'pia');
+  const { secret } = await enrollTotp(gw, user.id);
+  const before = await sessions();
+  const { f, uid, posted } = await postPassword(required, 'pia');
+  t.equal(posted.status, 303);
+  t.equal(posted.headers.get('location'), `/interaction/${uid}`, 'back to this interaction, not to /oidc/auth');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  t.equal(f.url.pathname, `/interaction/${uid}`);
+  t.ok(isChoicePage(f.page) || isCodePage(f.page), 'the factor choice (first TOTP login) or the TOTP form');
+  t.equal(await sessions(), before, 'no session is written before the second factor');
+  await chooseFactor(f, 'totp');
+  t.ok(f.url.pathname.startsWith(`/interaction/${uid}`), 'the code form is in the same interaction');
+  await submitCode(f, await freshTotp(secret));
+  t.ok(atClient(f), 'back at the client');
+  t.same((await idClaims(f)).amr, AMR_TOTP, 'amr pwd otp mfa');
+  t.equal(await sessions(), before + 1, 'one session, written with the second factor');
+});
+
+t.test('the pending password result taken to the resume URL by hand still meets the mfa prompt', async (t) => {
+  const user = await addUser(gw, 'quinn');
+  const { secret } = await enrollTotp(gw, user.id);
+  const { f, uid, posted } = await postPassword(required, 'quinn');
+  t.equal(posted.status, 303);
+  // Skip the factor screen: go to oidc-provider's resume endpoint for this interaction.
+  const resume = new URL(`/oidc/auth/${uid}`, gw.url);
+  await advance(f, await f.browser.get(resume), resume);
+  t.notOk(atClient(f), 'no code for a password alone');
+  t.match(f.url.pathname, /^\/interaction\//, 'a gateway screen');
+  t.not(f.url.pathname, `/interaction/${uid}`, 'a new interaction: the `mfa` prompt of oidc-provider');
+  t.ok(isChoicePage(f.page) || isCodePage(f.page), 'asking for the second factor');
+  await chooseFactor(f, 'totp');
+  await submitCode(f, await freshTotp(secret));
+  t.ok(atClient(f), 'back at the client after the factor');
+  t.same((await idClaims(f)).amr, AMR_TOTP);
+});
+
+t.test('cancel on the pending factor screen ends the sign-in with access_denied', async (t) => {
+  const user = await addUser(gw, 'rafa');
+  await enrollTotp(gw, user.id);
+  const { f, uid, posted } = await postPassword(required, 'rafa');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  const form = readForm(f.page, '/abort');
+  const res = await f.browser.post(new URL(form.action, gw.url), form.fields);
+  t.equal(res.status, 303, 'the MFA screen\'s cancel form is accepted (its CSRF token is the mfa form\'s)');
+  await advance(f, res, new URL(form.action, gw.url));
+  t.ok(f.url.href.startsWith(required.redirectUris[0]!), 'back at the client');
+  t.equal(f.url.searchParams.get('error'), 'access_denied');
+});
+
+t.test('an account disabled between the password and the factor gets a page, not a redirect loop', async (t) => {
+  const user = await addUser(gw, 'sam');
+  await enrollTotp(gw, user.id);
+  const before = await sessions();
+  const { f, uid, posted } = await postPassword(required, 'sam');
+  await gw.services.db.query('UPDATE users SET disabled = true WHERE id = $1', [user.id]);
+  const at = new URL(posted.headers.get('location')!, gw.url);
+  const res = await f.browser.navigate(at);
+  t.equal(res.status, 403);
+  const page = await res.text();
+  t.match(page, /id="error-code">GW_ACCOUNT_DISABLED</);
+  t.equal(at.pathname, `/interaction/${uid}`);
+  t.equal(await sessions(), before, 'no session for the disabled account');
+  const again = await f.browser.get(new URL(`/oidc/auth/${uid}`, gw.url));
+  await advance(f, again, new URL(`/oidc/auth/${uid}`, gw.url));
+  t.notOk(atClient(f), 'nor a code by way of the resume URL');
+});
+
+t.test('no second factor due: the password step goes back to oidc-provider as before', async (t) => {
+  await addUser(gw, 'tess');
+  const { f, uid, posted } = await postPassword(off, 'tess');
+  t.equal(posted.status, 303);
+  t.match(posted.headers.get('location')!, new RegExp(`/oidc/auth/${uid}$`), 'to the resume URL');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  t.ok(atClient(f), 'at the client');
+  t.same((await idClaims(f)).amr, ['pwd']);
+});
