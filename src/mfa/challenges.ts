@@ -11,6 +11,21 @@ const CONSUME = `UPDATE mfa_challenges SET consumed_at = now()
   WHERE id = $1 AND interaction_uid = $2 AND factor = $3 AND consumed_at IS NULL AND expires_at > now()`;
 
 export function createChallenges(db: Db) {
+  /**
+   * The live challenge of this interaction for a factor (latest first), with another read made in the same
+   * statement (storage/along.ts: the login throttle's check, which starting a factor needs when there is no
+   * live challenge yet). Always one row.
+   */
+  async function currentAlong<T = never>(interactionUid: string, factor: string, along?: Along<T>): Promise<{ challenge?: StoredChallenge; along?: T }> {
+    // The live row (or none), found by primary key (as in countAttempt), joined to a one-row table: one row
+    // either way, so the along value always comes.
+    const r = await db.query<StoredChallenge & { along?: unknown }>(`SELECT c.id, c.factor, c.user_id AS "userId", c.state, c.attempts${along ? `, ${along.sql('$3')} AS along` : ''}
+      FROM mfa_challenges c RIGHT JOIN (SELECT 1) AS one ON c.id = (SELECT id FROM mfa_challenges
+        WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
+        ORDER BY expires_at DESC LIMIT 1)`, along ? [interactionUid, factor, along.param] : [interactionUid, factor]);
+    const { along: raw, ...row } = r.rows[0]!;
+    return { ...(row.id ? { challenge: row } : {}), ...(along ? { along: along.parse(raw) } : {}) };
+  }
   return {
     async create(c: { id?: string; interactionUid: string; factor: string; userId: string; state: Record<string, unknown>; ttlSeconds: number }): Promise<string> {
       const id = c.id ?? randomBytes(24).toString('base64url');
@@ -20,12 +35,10 @@ export function createChallenges(db: Db) {
       [id, c.interactionUid, c.factor, c.userId, JSON.stringify(c.state), c.ttlSeconds]);
       return id;
     },
+    currentAlong,
     /** The live challenge of this interaction for a factor (latest first). */
     async current(interactionUid: string, factor: string): Promise<StoredChallenge | undefined> {
-      const r = await db.query<StoredChallenge>(`SELECT id, factor, user_id AS "userId", state, attempts FROM mfa_challenges
-        WHERE interaction_uid = $1 AND factor = $2 AND consumed_at IS NULL AND expires_at > now()
-        ORDER BY expires_at DESC LIMIT 1`, [interactionUid, factor]);
-      return r.rows[0];
+      return (await currentAlong(interactionUid, factor)).challenge;
     },
     /**
      * Finds this interaction's live challenge for a factor and counts one try on it, in one statement (a

@@ -1,8 +1,8 @@
 // Session fixation after the MFA step (the rotation at the password login is test/oidc/prompt.test.ts): a
 // password-level SSO session stepped up by a second factor ends with a new session id, and the id it had
-// before is dead: a copy of the old cookie gets login_required under prompt=none and its row is gone. The
-// same for the id a login holds between the password and the second factor, and for the account portal's
-// own cookie at sign-in and at its step-up.
+// before is dead: a copy of the old cookie gets login_required under prompt=none and its row is gone. A
+// login's password and second factor write one session, after the factor (nothing to fixate between the
+// steps); the account portal's own cookie is rotated at sign-in and at its step-up.
 import t, { type Test } from 'tap';
 import * as client from 'openid-client';
 import { startGateway } from '../helpers/gateway.ts';
@@ -95,16 +95,25 @@ for (const [i, s] of stepUps.entries()) {
   });
 }
 
-t.test('one login, password then TOTP: the id held between the two steps is replaced and dead', async (t) => {
+t.test('one login, password then TOTP: no session exists between the two steps, and a copy of the cookies from then signs in nowhere', async (t) => {
+  // The factor runs inside the login interaction (src/interaction/pending-mfa.ts): the session is written
+  // once, with the second factor. Before 2026-12-06 a password-level session existed between the steps
+  // and was rotated after the factor.
   const { username, secret } = await totpUser('oneflow');
   const b = new Browser();
   const f = await login(gw, appRequired, username, { browser: b });
   const mid = cookieValue(b, gw.url, '_session');
-  t.same((await sessionRow(mid))?.amr, ['pwd'], 'between the steps the session is password-level');
+  t.equal(await sessionRow(mid), undefined, 'between the steps no session is stored (whatever cookie the browser holds)');
   const midCopy = copyOf(b);
   const claims = await passTotp(t, f, secret);
   t.same(claims.amr, AMR_TOTP);
-  await assertRotated(t, mid, cookieValue(b, gw.url, '_session'), midCopy);
+  const after = cookieValue(b, gw.url, '_session');
+  t.ok(after, 'a session cookie after the factor');
+  t.not(after, mid, 'not an id the browser held between the steps');
+  t.same((await sessionRow(after))?.amr, AMR_TOTP, 'it names the MFA-level session');
+  t.equal(await silent(midCopy, appOff), 'login_required', 'a copy of the cookies from between the steps: login_required (password-only client)');
+  t.equal(await silent(midCopy, appRequired), 'login_required', 'and login_required at the MFA client');
+  t.equal(await silent(b, appRequired), 'code', 'the browser itself is signed in (control)');
 });
 
 t.test('the account portal cookie (gh_account): rotated at sign-in and at the step-up, old ids dead', async (t) => {

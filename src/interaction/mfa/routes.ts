@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Csrf } from '../csrf.ts';
 import type { Users, User } from '../../users/users.ts';
-import type { LoginThrottle } from '../../security/login-throttle.ts';
+import type { LoginThrottle, ThrottleVerdict } from '../../security/login-throttle.ts';
 import type { Audit } from '../../platform/audit.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { MfaServices } from '../../mfa/registry.ts';
@@ -81,12 +81,12 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
    * behind a redirect to /mfa/<factor>. `checked`: the factor choice found it usable a moment ago in this
    * request (no second availability check).
    */
-  async function begin(c: InteractionContext, user: User, factor: MfaFactor, o: { inPlace?: boolean; checked?: boolean } = {}) {
+  async function begin(c: InteractionContext, user: User, factor: MfaFactor, o: { inPlace?: boolean; checked?: boolean; verdict?: ThrottleVerdict } = {}) {
     const ctx = await factorContext(c, user);
     const avail = o.checked ? { usable: true as const } : await factor.isAvailable(ctx);
     if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
     // A locked account starts no factor at all: no Duo push for someone who just failed at guessing codes.
-    const verdict = await d.throttle.check(user.username, c.req.ip);
+    const verdict = o.verdict ?? await d.throttle.check(user.username, c.req.ip);
     if (!verdict.ok) return handleOutcome(c, user, factor.id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const ch = await factor.begin(ctx);
     if (ch.kind === 'skip') return handleOutcome(c, user, factor.id, ch.outcome);
@@ -102,8 +102,9 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
 
   /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
   async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, checked = false) {
-    const ch = await d.mfa.challenges.current(c.uid, factor.id);
-    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, { inPlace: true, checked });
+    // The throttle's check that begin() makes rides along (one round trip); a reload reads it for nothing.
+    const { challenge: ch, along: verdict } = await d.mfa.challenges.currentAlong(c.uid, factor.id, d.throttle.checkAlong(user.username, c.req.ip));
+    return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, { inPlace: true, checked, verdict });
   }
 
   /**
