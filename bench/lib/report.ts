@@ -151,7 +151,14 @@ export function renderReport(r: Results): string {
   const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in'));
   const qSamlAssert = quietRate(runsOf(r, 'saml', 'sso-signed-in-assertion'));
   const totpPaired = pairedRatioVariants(r, 'login', 'password', 'password+totp', 'gw-pg'); // pwd per CPU-s ÷ totp per CPU-s = totp cost ÷ pwd cost
-  const totpExtra = totpPaired.median - 1;
+  // TOTP's extra CPU in ms, from cheap-hash logins with and without it, run by run: the same flow without the
+  // hash's noise (a full-hash pair's difference is a few ms between two figures of ≈ 14–40 ms). As a share
+  // of the password login's CPU it is the figure the target is judged on; the full-hash pairs cross-check it.
+  const lgCheapTotp = fig(runsOf(r, 'login', 'password-cheap-hash+totp', 'gw-pg'));
+  const totpExtraMs = pairedDiffMs(r, 'login', 'password-cheap-hash+totp', 'password-cheap-hash', 'gw-pg');
+  const totpExtraPrecise = totpExtraMs.median / loginMs;
+  const totpExtra = lgCheapTotp.n ? totpExtraPrecise : totpPaired.median - 1;
+  const quietTotpExtraPrecise = (1000 / quietRate(runsOf(r, 'login', 'password-cheap-hash+totp', 'gw-pg')) - quietNonHashMs) / (1000 / quietLoginRate());
   const perOp = (ms: Measurement[], k: 'reads' | 'writes' | 'writesEffective' | 'transactions' | 'writeTransactions') =>
     median(ms.filter((m) => m.db).map((m) => m.db![k] / m.completed));
   const durable = (ms: Measurement[]) => perOp(ms, 'writesEffective') + perOp(ms, 'writeTransactions');
@@ -220,11 +227,10 @@ export function renderReport(r: Results): string {
       + '**Still to do:** the hash share is bounded by the rest of the flow on the event loop (oidc-provider\'s five exchanges); issue the code-flow access token as a JWT when the client does not need userinfo with an opaque token (one row fewer, needs a client setting), and admission control for floods.');
     if (Number.isFinite(totpExtra)) {
       const to = runsOf(r, 'login', 'password+totp', 'gw-pg');
-      out.push(`**TOTP adds ${fmt(totpExtra * 100)} % CPU to a login** (target ≤ 5 %). The TOTP check costs microseconds; the extra is the flow around it: ${fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP requests instead of 5 (the resume into the MFA prompt, the code form, the code POST; the bench's TOTP users are returning users whose last factor was TOTP), `
+      out.push(`**TOTP adds ${fmt(totpExtra * 100)} % CPU to a login** (target ≤ 5 %)${lgCheapTotp.n ? `: ${fmt(totpExtraMs.median, 2)} ms per login, measured as the paired difference of cheap-hash logins with and without TOTP (full-hash pairs: ${pctDiff(totpPaired.median, 1)})` : ''}. The TOTP check costs microseconds; the extra is the flow around it: ${fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP requests instead of 5 (the code form and the code POST; the bench's TOTP users are returning users whose last factor was TOTP), `
         + `${fmt(perOp(to, 'reads'), 0)} reads and ${fmt(durable(to), 0)} durable commits instead of ${fmt(perOp(pw, 'reads'), 0)} and ${fmt(durable(pw), 0)}. `
-        + '**Done:** units of work (19 → 10 durable commits in test/storage/login-writes.test.ts; the rest are the one-time guards of the code POST — attempt counter, TOTP step, challenge consume — which must commit before the answer depends on them, and the challenge row), one mfa_totp read fewer on the factor choice; since 2026-12-06 the code POST finds its challenge and counts the try in one statement. '
-        + '**This round:** when the last used factor is TOTP, the MFA step opens on its code form, served at /interaction/:uid itself, with "Use another method" under it (src/interaction/mfa/routes.ts; test/mfa/policy.test.ts): the factor choice page, the begin POST and the redirect to the code form are gone (10 → 8 requests, 37 → 31 reads), and the code form reuses a live challenge, so a reload no longer starts a new one with fresh tries. A first TOTP login still chooses on the page. '
-        + '**Why the target stays out of reach:** 5 % of a login is below the cost of one more HTTP exchange through oidc-provider, and a second factor needs at least the code POST and the resume after it. What is left to cut: the attempt counter, the TOTP step and the challenge consume are three autocommits before the answer (they must win before the answer depends on them; folding the last two into the request\'s commit needs a rolled-back answer path for interaction screens), and oidc-provider reads the interaction and its session twice per POST (interactionDetails, then interactionResult).');
+        + '**Done:** units of work (19 → 10 durable commits in test/storage/login-writes.test.ts); the code POST finds its challenge and counts the try in one statement, with the throttle check riding along; the TOTP step and the challenge are spent in the commit that records the sign-in; a returning user\'s MFA step opens on the code form of the last used factor (no choice page, begin POST or redirect); since 2026-12-06 (late) the factor screens run inside the login\'s own interaction (src/interaction/pending-mfa.ts): the password step no longer goes through /oidc/auth only to come back with a new interaction for the `mfa` prompt (8 → 7 requests, 14 → 11 reads, 8 → 7 commits, and no session written before the factor), and the code form\'s throttle check rides along in its challenge read. '
+        + '**Why the target stays out of reach:** 5 % of a login is below the cost of one HTTP exchange through the gateway, and the factor needs two: its form and its POST (the form could come in the password POST\'s answer, at the price of a form re-posted by a reload); the attempt count commits before the code is checked (it must win before the answer depends on it), and the challenge is a row of its own.');
     }
     const over = flood && flood.levels.length > 1 ? flood.underFlood[String(flood.levels[flood.levels.length - 1])] : undefined;
     const overP99 = over ? Math.max(...Object.values(over).map((x) => x.p99 ?? NaN)) : NaN;
@@ -365,8 +371,12 @@ export function renderReport(r: Results): string {
     !flood ? 'not measured' : floodP99 <= 20 ? '**met**' : idleP99 > 20
       ? `**not assessable here**: the idle probe's p99 is already ${ms(idleP99, 0)} ms on this shared machine; with the flood it is ${ms(floodP99, 0)} ms`
       : `**missed** (${ms(floodP99, 0)} ms)`]);
-  rows.push(['Login with TOTP: extra CPU', '≤ 5 %', lgTotp.n ? `${pctDiff(totpPaired.median, 1)}` : '–', lgTotp.n ? `${fmt(cpuMs(lgTotp), 1)} vs ${fmt(loginMs, 1)} ms CPU per login (paired runs)` : '–', lgTotp.n ? `≈ +${fmt(quietTotpExtra * 100)} %` : '–',
-    verdict(lgTotp.n ? totpExtra <= 0.05 : undefined, pctDiff(totpPaired.median, 1))]);
+  const totpFull = lgTotp.n ? `paired full-hash runs: ${pctDiff(totpPaired.median, 1)} (${fmt(cpuMs(lgTotp), 1)} vs ${fmt(loginMs, 1)} ms CPU per login)` : '';
+  rows.push(['Login with TOTP: extra CPU', '≤ 5 %',
+    lgCheapTotp.n ? `+${fmt(totpExtraPrecise * 100)} %` : lgTotp.n ? pctDiff(totpPaired.median, 1) : '–',
+    lgCheapTotp.n ? `+${fmt(totpExtraMs.median, 2)} ms [${fmt(totpExtraMs.min, 2)}–${fmt(totpExtraMs.max, 2)}] per login (cheap-hash logins with and without TOTP, paired) ÷ a password login's ${fmt(loginMs, 1)} ms; ${totpFull}` : totpFull || '–',
+    lgCheapTotp.n ? `≈ +${fmt(quietTotpExtraPrecise * 100)} %` : lgTotp.n ? `≈ +${fmt(quietTotpExtra * 100)} %` : '–',
+    verdict(lgTotp.n || lgCheapTotp.n ? totpExtra <= 0.05 : undefined, `+${fmt(totpExtra * 100)} %`)]);
   if (samlAssert.n) rows.push(['SAML SSO round trip, signed-in browser, schema validation on, signed assertion (`sign: assertion`)', '≥ 300 /core-s (G6)', range(samlAssert, 1),
     `${ratio(samlAssert.median, micro('samlify-assertion'))} of bare samlify build+sign of the same Response; its one RSA-2048 signature alone ≈ ${fmt((samlAssert.median / micro('sign-RS256')) * 100)} % of its CPU (same run)`, `≈ ${fmt(qSamlAssert)}`, rateVerdict(samlAssert.n, samlAssert.median, qSamlAssert, 300)]);
   if (samlSso.n) rows.push([`SAML SSO round trip, signed-in browser (AuthnRequest → signed Response auto-POST)${samlAssert.n ? ', the default `sign: both`' : ''}`, samlAssert.n ? '(the same)' : '≥ 300 /core-s (G6)', range(samlSso, 1),
@@ -511,21 +521,24 @@ export function renderReport(r: Results): string {
     const ls = r.scenarios.login ?? {};
     p('## Login cost breakdown');
     p();
-    table(['', 'Password', 'Password, cheap hash (m=1 MiB t=1)', 'Password + TOTP'], [
-      ['CPU per login (gateway + PostgreSQL), ms', fmt(loginMs, 1), fmt(nonHashMs, 1), fmt(cpuMs(lgTotp), 1)],
-      ['… of which PostgreSQL, ms', fmt(pgMsPer(pw), 1), fmt(pgMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(pgMsPer(to), 1)],
-      ['HTTP requests per login', fmt(median(pw.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1), fmt(median(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg').map((m) => (m.extra.requests ?? NaN) / m.completed)), 1), fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)],
-      ['SQL reads per login', fmt(perOp(pw, 'reads'), 1), '', fmt(perOp(to, 'reads'), 1)],
-      ['Autocommit writes per login (that changed a row)', `${fmt(perOp(pw, 'writes'), 1)} (${fmt(perOp(pw, 'writesEffective'), 1)})`, '', `${fmt(perOp(to, 'writes'), 1)} (${fmt(perOp(to, 'writesEffective'), 1)})`],
-      ['Write transactions per login', fmt(perOp(pw, 'writeTransactions'), 1), '', fmt(perOp(to, 'writeTransactions'), 1)],
-      ['**Durable commits per login** (row-changing autocommit writes + write transactions; G8 ≤ 4)', `**${fmt(durable(pw), 1)}**`, '', `**${fmt(durable(to), 1)}**`],
+    const ct = runsOf(r, 'login', 'password-cheap-hash+totp', 'gw-pg');
+    const c4 = (v: () => string) => (ct.length ? [v()] : []);
+    const reqs = (ms: Measurement[]) => fmt(median(ms.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1);
+    table(['', 'Password', 'Password, cheap hash (m=1 MiB t=1)', 'Password + TOTP', ...c4(() => 'Cheap hash + TOTP')], [
+      ['CPU per login (gateway + PostgreSQL), ms', fmt(loginMs, 1), fmt(nonHashMs, 1), fmt(cpuMs(lgTotp), 1), ...c4(() => fmt(cpuMs(lgCheapTotp), 1))],
+      ['… of which PostgreSQL, ms', fmt(pgMsPer(pw), 1), fmt(pgMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(pgMsPer(to), 1), ...c4(() => fmt(pgMsPer(ct), 1))],
+      ['HTTP requests per login', reqs(pw), reqs(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), reqs(to), ...c4(() => reqs(ct))],
+      ['SQL reads per login', fmt(perOp(pw, 'reads'), 1), '', fmt(perOp(to, 'reads'), 1), ...c4(() => fmt(perOp(ct, 'reads'), 1))],
+      ['Autocommit writes per login (that changed a row)', `${fmt(perOp(pw, 'writes'), 1)} (${fmt(perOp(pw, 'writesEffective'), 1)})`, '', `${fmt(perOp(to, 'writes'), 1)} (${fmt(perOp(to, 'writesEffective'), 1)})`, ...c4(() => `${fmt(perOp(ct, 'writes'), 1)} (${fmt(perOp(ct, 'writesEffective'), 1)})`)],
+      ['Write transactions per login', fmt(perOp(pw, 'writeTransactions'), 1), '', fmt(perOp(to, 'writeTransactions'), 1), ...c4(() => fmt(perOp(ct, 'writeTransactions'), 1))],
+      ['**Durable commits per login** (row-changing autocommit writes + write transactions; G8 ≤ 4)', `**${fmt(durable(pw), 1)}**`, '', `**${fmt(durable(to), 1)}**`, ...c4(() => `**${fmt(durable(ct), 1)}**`)],
     ]);
     p(`- The hash's share, paired run by run against the cheap-hash logins: **${fmt(hashShare * 100)} %** (target ≥ 60 %). Cross-check: argon2id verify alone costs ${fmt(hashMs, 1)} ms CPU on the same core = ${fmt(hashShareMicro * 100)} % of a login's ${fmt(loginMs, 1)} ms. `
       + `Non-hash work per login: ${fmt(nonHashMs, 1)} ms measured (≈ ${fmt(quietNonHashMs, 1)} ms on a quiet machine; G4 wants ≤ 3 ms).`);
     p(`- Counted statements per password login: ${statementList(pw)}.`);
     if (to.length) p(`- Per TOTP login: ${statementList(to)}.`);
     if (ls.xactCommitPerLogin !== undefined) {
-      p(`- pg_stat_database over all ${fmt(ls.logins)} logins of the scenario (all three variants): ${fmt(ls.xactCommitPerLogin, 1)} xact_commit per login (every autocommit statement counts, reads included). `
+      p(`- pg_stat_database over all ${fmt(ls.logins)} logins of the scenario (all its variants): ${fmt(ls.xactCommitPerLogin, 1)} xact_commit per login (every autocommit statement counts, reads included). `
         + (ls.walPerLogin ? `pg_stat_wal (cluster-wide, other test suites shared this PostgreSQL): ${fmt(ls.walPerLogin.records, 0)} WAL records, ${fmt(ls.walPerLogin.bytes, 0)} bytes, ${fmt(ls.walPerLogin.syncs, 1)} WAL syncs per login.` : ''));
       p(`- Database growth: ${fmt(ls.dbBytesPerLogin)} bytes per login (all tables and indexes; sessions, grants, codes, tokens, audit rows). Rows after the scenario: ${Object.entries(ls.dbModels ?? {}).map(([k, v]) => `${k} ${fmt(v as number)}`).join(', ')}.`);
     }
@@ -656,6 +669,12 @@ function pairedRatio(r: Results, scenario: string, variant: string, a: string, b
   const A = runsOf(r, scenario, variant, a); const B = runsOf(r, scenario, variant, b);
   return summarize(A.map((m) => { const o = B.find((x) => x.run === m.run); return o ? m.perCpuS / o.perCpuS : NaN; }));
 }
+/** CPU per operation of variant a minus that of b, run by run on one SUT (ms). */
+function pairedDiffMs(r: Results, scenario: string, a: string, b: string, sut?: string): Summary {
+  const A = runsOf(r, scenario, a, sut); const B = runsOf(r, scenario, b, sut);
+  return summarize(A.map((m) => { const o = B.find((x) => x.run === m.run); return o ? 1000 / m.perCpuS - 1000 / o.perCpuS : NaN; }));
+}
+
 function pairedRatioVariants(r: Results, scenario: string, a: string, b: string, sut?: string): Summary {
   const A = runsOf(r, scenario, a, sut); const B = runsOf(r, scenario, b, sut);
   return summarize(A.map((m) => { const o = B.find((x) => x.run === m.run); return o ? m.perCpuS / o.perCpuS : NaN; }));
