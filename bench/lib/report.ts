@@ -61,8 +61,8 @@ const TAIL_RUNS = [['client credentials', 'cc', 'keepalive', 'gw-pg'], ['20,000 
 const fig = (ms: Measurement[], f: (m: Measurement) => number = (m) => m.perCpuS) => summarize(ms.map(f));
 const range = (s: Summary, d = 0) => s.n ? `${fmt(s.median, d)} [${fmt(s.min, d)}–${fmt(s.max, d)}]` : '–';
 /** How hard the soak drove the core (older result files: a fraction of each peak's wall rate). */
-const soakLoad = (s: { fraction?: number; cpuShare?: number; coreTarget?: number; gwCpuShare: number; coreBusyShare?: number }) =>
-  (s.cpuShare !== undefined ? `each workload at ${fmt(s.cpuShare * 100, 1)} % of its peak per SUT CPU-second${s.coreTarget ? ` (three equal shares, scaled after a 20 s trial so that the core is ≈ ${fmt(s.coreTarget * 100)} % busy)` : ''}` : `each at ${fmt((s.fraction ?? NaN) * 100)} % of its peak`)
+const soakLoad = (s: { fraction?: number; cpuShare?: number; coreTarget?: number; trials?: { share: number; busy: number }[]; trialSeconds?: number; gwCpuShare: number; coreBusyShare?: number }) =>
+  (s.cpuShare !== undefined ? `each workload at ${fmt(s.cpuShare * 100, 1)} % of its peak per SUT CPU-second${s.coreTarget ? ` (three equal shares, scaled ${s.trials ? `after ${s.trials.length} trials of ${fmt(s.trialSeconds ?? NaN)} s (core ${s.trials.map((x) => `${fmt(x.busy * 100)} % busy at ${fmt(x.share * 100, 1)} %`).join(', then ')})` : 'after a 20 s trial'} so that the core is ≈ ${fmt(s.coreTarget * 100)} % busy)` : ''}` : `each at ${fmt((s.fraction ?? NaN) * 100)} % of its peak`)
   + `; the gateway's process used ${fmt(s.gwCpuShare * 100)} % of its core${s.coreBusyShare !== undefined ? `, and the core was ${fmt(s.coreBusyShare * 100)} % busy (gateway, its PostgreSQL backends, anything else)` : ''}`;
 const ratio = (a: number, b: number, d = 2) => Number.isFinite(a / b) ? `${(a / b).toFixed(d)}×` : '–';
 const pctDiff = (a: number, b: number) => Number.isFinite(a / b) ? `${a >= b ? '+' : '−'}${Math.abs((a / b - 1) * 100).toFixed(0)} %` : '–';
@@ -358,7 +358,7 @@ export function renderReport(r: Results): string {
       : coreNote && atCore.every((x) => x.m.latency.p99! <= 15)
         ? `**missed at ${pct} % of the rate, met at ${pct} % of the core** (worst ${ms(Math.max(...tail.map((x) => x.p99!)))} / ${ms(Math.max(...atCore.map((x) => x.m.latency.p99!)))} ms)`
         : verdict(false, `worst ${ms(Math.max(...tail.map((x) => x.p99!)))} ms`)]);
-  const soak = r.scenarios.soak as undefined | { seconds: number; soakSeconds?: number; fraction?: number; cpuShare?: number; coreTarget?: number; rates: Record<string, number>; gwCpuShare: number; coreBusyShare?: number } & Record<'cc' | 'refresh' | 'login', { completed: number; errors: number; latency: Record<string, number> }>;
+  const soak = r.scenarios.soak as undefined | { seconds: number; soakSeconds?: number; fraction?: number; cpuShare?: number; coreTarget?: number; trials?: { share: number; busy: number }[]; trialSeconds?: number; rates: Record<string, number>; gwCpuShare: number; coreBusyShare?: number } & Record<'cc' | 'refresh' | 'login', { completed: number; errors: number; latency: Record<string, number> }>;
   if (soak?.cc) {
     const worst = Math.max(soak.cc.latency.max!, soak.refresh.latency.max!, soak.login.latency.max!);
     const errs = soak.cc.errors + soak.refresh.errors + soak.login.errors;
