@@ -10,12 +10,17 @@ import type Provider from 'oidc-provider';
 import type { Details } from './context.ts';
 import { mfaNeedFor } from '../protocols/oidc/mfa-prompt.ts';
 
-type PendingResult = { login?: { accountId?: unknown }; mfa?: { pending?: unknown } } | undefined;
+type StepResult = { login?: { accountId?: unknown }; mfa?: unknown } | undefined;
 
-/** The account whose password this interaction verified and whose MFA step is still to run; else undefined. */
+/**
+ * The account whose password this login interaction verified for an MFA step held in it: pending (the
+ * factor still to come), or done (the factor passed and the browser not yet back at oidc-provider, as for
+ * a second submission of the same code form, which then meets a spent challenge as it did in the `mfa`
+ * prompt's own interaction). Else undefined.
+ */
 export function pendingMfaAccount(details: Details): string | undefined {
-  const r = details.result as PendingResult;
-  if (details.prompt.name !== 'login' || r?.mfa?.pending !== true || typeof r.login?.accountId !== 'string') return undefined;
+  const r = details.result as StepResult;
+  if (details.prompt.name !== 'login' || typeof r?.mfa !== 'object' || r.mfa === null || typeof r.login?.accountId !== 'string') return undefined;
   return r.login.accountId;
 }
 
@@ -24,7 +29,7 @@ export function mfaStepAccount(details: Details): string | undefined {
   return details.prompt.name === 'mfa' ? details.session?.accountId : pendingMfaAccount(details);
 }
 
-/** The screen an interaction's page shows: its prompt, or `mfa` while a password step waits for it. */
+/** The screen an interaction's page shows: its prompt, or `mfa` while it holds an MFA step. */
 export const screenOf = (details: Details): string => (pendingMfaAccount(details) ? 'mfa' : details.prompt.name);
 
 /** Whether the account that just passed the password step will be asked for a second factor. */

@@ -1,8 +1,9 @@
 // The MFA step inside the login interaction (src/interaction/pending-mfa.ts): after the password, the
 // browser goes straight to this interaction's factor screen, not through /oidc/auth; no session exists
 // before the second factor; a pending password result taken to the resume URL by hand still meets the
-// `mfa` prompt; cancel works from there; an account disabled in between gets a page, not a redirect loop;
-// and where no second factor is due the password step goes back to oidc-provider as before.
+// `mfa` prompt; a code form submitted twice meets its spent challenge; cancel works from there; an account
+// disabled in between gets a page, not a redirect loop; and where no second factor is due the password
+// step goes back to oidc-provider as before.
 import t from 'tap';
 import { startGateway } from '../helpers/gateway.ts';
 import { readForm } from '../helpers/browser.ts';
@@ -66,6 +67,29 @@ t.test('the pending password result taken to the resume URL by hand still meets 
   await chooseFactor(f, 'totp');
   await submitCode(f, await freshTotp(secret));
   t.ok(atClient(f), 'back at the client after the factor');
+  t.same((await idClaims(f)).amr, AMR_TOTP);
+});
+
+t.test('the same code form submitted again after it signed in: a spent challenge, not a login form or a second sign-in', async (t) => {
+  const user = await addUser(gw, 'ugo');
+  const { secret } = await enrollTotp(gw, user.id);
+  const { f, uid, posted } = await postPassword(required, 'ugo');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  await chooseFactor(f, 'totp');
+  const form = readForm(f.page, '/mfa/totp');
+  const fields = { ...form.fields, code: await freshTotp(secret) };
+  const first = await f.browser.post(new URL(form.action, gw.url), fields);
+  t.equal(first.status, 303);
+  t.match(first.headers.get('location')!, new RegExp(`/oidc/auth/${uid}$`), 'the first goes on to oidc-provider');
+  const again = await f.browser.post(new URL(form.action, gw.url), fields);
+  t.equal(again.status, 303);
+  t.equal(again.headers.get('location'), `/interaction/${uid}?failed=expired&factor=totp`, 'the second meets the spent challenge');
+  const page = await f.browser.navigate(new URL(again.headers.get('location')!, gw.url));
+  const body = await page.text();
+  t.ok(isChoicePage(body) || isCodePage(body), 'the factor screen with the reason, not the login form');
+  t.notOk(isLoginPage(body));
+  await advance(f, first, new URL(form.action, gw.url));
+  t.ok(atClient(f), 'the first submission signs in');
   t.same((await idClaims(f)).amr, AMR_TOTP);
 });
 
