@@ -24,7 +24,7 @@ export function pendingMfaAccount(details: Details): string | undefined {
   return r.login.accountId;
 }
 
-/** The account an MFA screen of this interaction is for: the `mfa` prompt's signed-in one, or a pending password step's. */
+/** The account an MFA screen of this interaction is for: the `mfa` prompt's signed-in one, or the one whose MFA step the login interaction holds. */
 export function mfaStepAccount(details: Details): string | undefined {
   return details.prompt.name === 'mfa' ? details.session?.accountId : pendingMfaAccount(details);
 }
