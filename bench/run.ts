@@ -562,14 +562,13 @@ await scenario('soak', async () => {
       say(`  soak trial ${trials.length} at ${(share * 100).toFixed(1)} % of each peak: core ${(busy * 100).toFixed(0)} % busy`);
       share *= Math.min(clamp[1], Math.max(clamp[0], Number.isFinite(busy) ? SOAK_CORE_BUSY / busy : 1));
     }
-    const trialBusy = trials[trials.length - 1]!.busy;
     const rates = ratesAt(share);
     say(`  soak ${P.soakMs / 1000} s at ${(share * 100).toFixed(1)} %: client credentials ${rates.cc}/s, refresh ${rates.refresh}/s, logins ${rates.login}/s`);
     const cpu0 = cpuSeconds(gw.child.pid) ?? NaN;
     const { value: [cc, refresh, login], busy: coreBusyShare } = await coreBusy(() => mix(P.soakMs, rates));
     const gwCpuShare = ((cpuSeconds(gw.child.pid) ?? NaN) - cpu0) / (P.soakMs / 1000);
     // soakSeconds: scenario() overwrites `seconds` with the whole scenario's time (set-up and trial included).
-    results.scenarios.soak = { soakSeconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trialBusy, trials, trialSeconds: trialMs / 1000, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
+    results.scenarios.soak = { soakSeconds: P.soakMs / 1000, cpuShare: share, coreTarget: SOAK_CORE_BUSY, trials, trialSeconds: trialMs / 1000, rates, peaksFrom: from ?? 'this run', gwCpuShare, coreBusyShare, cc, refresh, login };
     for (const [k, r] of Object.entries({ cc, refresh, login })) say(`  soak ${k}: ${r.completed} ok, ${r.errors} err, p99 ${r.latency.p99?.toFixed(1)} ms, max ${r.latency.max?.toFixed(0)} ms`);
   } finally { clearInterval(pinning); }
 });

@@ -22,7 +22,7 @@ import { createProvider } from './protocols/oidc/provider.ts';
 import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
 import { startSweeper } from './storage/sweeper.ts';
 import { afterCommit } from './storage/unit-of-work.ts';
-import { createMfaPrompt } from './protocols/oidc/mfa-prompt.ts';
+import { createMfaPrompt, mfaNeedFor, type MfaNeed } from './protocols/oidc/mfa-prompt.ts';
 import { registerMfaRoutes } from './interaction/mfa/routes.ts';
 import { createMfaAfterPassword } from './interaction/pending-mfa.ts';
 import type { SamlIdp } from './protocols/saml/idp.ts';
@@ -112,13 +112,13 @@ export function resolveIssuer(config: Config, port = config.server.port): string
   return (config.server.issuer || `http://localhost:${port}`).replace(/\/$/, '');
 }
 
-async function createHolder(s: Services, issuer: string, saml?: SamlIdp): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
+async function createHolder(s: Services, issuer: string, mfaNeed: MfaNeed, saml?: SamlIdp): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
   await s.keys.ensure();
   let version = await s.keys.version();
   const make = async () => {
     const p = createProvider({
       config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load(),
-      extraPrompts: [createMfaPrompt((accountId) => s.mfa.totp.isEnrolled(accountId))],
+      extraPrompts: [createMfaPrompt(mfaNeed)],
       // Each SAML SP rides the same pipeline as an internal client (protocols/saml/bridge.ts), and so
       // does the account portal (account/client.ts).
       extraInternalClients: [...(saml?.internalClients ?? []), ...(s.config.account.enabled ? [accountClient(s.config, issuer, s.box)] : [])],
@@ -164,7 +164,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   // Loaded only with SPs to serve: the SAML stack (samlify, xml-crypto, xmldom, the XSD validator) is
   // RSS that most deployments never use (docs/saml.md).
   const saml = config.saml.enabled && config.saml.sps.length > 0 ? (await import('./protocols/saml/idp.ts')).createSamlIdp(s, opts.issuer) : undefined;
-  const holder = await createHolder(s, opts.issuer, saml);
+  // One answer to "is a second factor due?": the `mfa` prompt asks it, and the password screen before it.
+  const mfaNeed = mfaNeedFor((accountId) => s.mfa.totp.isEnrolled(accountId));
+  const holder = await createHolder(s, opts.issuer, mfaNeed, saml);
   app.decorate('services', s);
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
@@ -186,7 +188,7 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   await app.register(interactionRoutes, {
     config, provider: () => holder.current() as Provider, csrf,
     checkPassword: createPasswordCheck(s),
-    mfaAfterPassword: createMfaAfterPassword(() => holder.current() as Provider, (accountId) => s.mfa.totp.isEnrolled(accountId)),
+    mfaAfterPassword: createMfaAfterPassword(() => holder.current() as Provider, mfaNeed),
     extend: (scope) => ({
       mfa: registerMfaRoutes(scope, {
         config, issuer: opts.issuer, provider: () => holder.current() as Provider, csrf, mfa: s.mfa,

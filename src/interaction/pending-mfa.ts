@@ -8,7 +8,7 @@
 // in with amr ['pwd'], and the `mfa` prompt (protocols/oidc/mfa-prompt.ts) asks for the factor there.
 import type Provider from 'oidc-provider';
 import type { Details } from './context.ts';
-import { mfaNeedFor } from '../protocols/oidc/mfa-prompt.ts';
+import type { MfaNeed } from '../protocols/oidc/mfa-prompt.ts';
 
 type StepResult = { login?: { accountId?: unknown }; mfa?: unknown } | undefined;
 
@@ -18,7 +18,7 @@ type StepResult = { login?: { accountId?: unknown }; mfa?: unknown } | undefined
  * a second submission of the same code form, which then meets a spent challenge as it did in the `mfa`
  * prompt's own interaction). Else undefined.
  */
-export function pendingMfaAccount(details: Details): string | undefined {
+function heldMfaAccount(details: Details): string | undefined {
   const r = details.result as StepResult;
   if (details.prompt.name !== 'login' || typeof r?.mfa !== 'object' || r.mfa === null || typeof r.login?.accountId !== 'string') return undefined;
   return r.login.accountId;
@@ -26,15 +26,14 @@ export function pendingMfaAccount(details: Details): string | undefined {
 
 /** The account an MFA screen of this interaction is for: the `mfa` prompt's signed-in one, or the one whose MFA step the login interaction holds. */
 export function mfaStepAccount(details: Details): string | undefined {
-  return details.prompt.name === 'mfa' ? details.session?.accountId : pendingMfaAccount(details);
+  return details.prompt.name === 'mfa' ? details.session?.accountId : heldMfaAccount(details);
 }
 
 /** The screen an interaction's page shows: its prompt, or `mfa` while it holds an MFA step. */
-export const screenOf = (details: Details): string => (pendingMfaAccount(details) ? 'mfa' : details.prompt.name);
+export const screenOf = (details: Details): string => (heldMfaAccount(details) ? 'mfa' : details.prompt.name);
 
 /** Whether the account that just passed the password step will be asked for a second factor. */
-export function createMfaAfterPassword(provider: () => Provider, hasLocalFactor: (accountId: string) => Promise<boolean>) {
-  const need = mfaNeedFor(hasLocalFactor);
+export function createMfaAfterPassword(provider: () => Provider, need: MfaNeed) {
   return async (details: Details, accountId: string, amr: readonly string[]): Promise<boolean> => {
     const client = await provider().Client.find(details.params.client_id as string);
     return !!client && need(client, accountId, amr, details.params);

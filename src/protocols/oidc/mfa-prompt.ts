@@ -23,8 +23,9 @@ export function mfaNeedFor(hasLocalFactor: HasLocalFactor) {
     });
 }
 
-export function createMfaPrompt(hasLocalFactor: HasLocalFactor) {
-  const need = mfaNeedFor(hasLocalFactor);
+export type MfaNeed = ReturnType<typeof mfaNeedFor>;
+
+export function createMfaPrompt(need: MfaNeed) {
   return new Prompt({ name: 'mfa', requestable: false },
     new Check('mfa_required', 'a second factor is required', async (ctx: KoaContextWithOIDC) => {
       const { session, client, params } = ctx.oidc;
