@@ -7,7 +7,10 @@
 //    /oidc/auth: findAccount, then the requesting client's Grant).
 //  - An Interaction comes with the Session it belongs to (oidc-provider's interactionDetails and
 //    interactionResult check that Session by uid) and its whole user row: its login result's account (the
-//    resume after the login form), else its session's (the MFA screens read the signed-in user).
+//    resume after the login form), else its session's (the MFA screens read the signed-in user); and that
+//    account's other rows the screens and prompts look up next (accountRows: its TOTP seed, which the
+//    factor screen checks for enrollment, the code POST verifies against, and the resume's `mfa` prompt
+//    asks about under policy `optional`).
 // Everything is read in the one statement, so it is as current as the row itself; a request's own queued
 // writes still win (the adapter looks at the unit's overlay first).
 // https://github.com/panva/node-oidc-provider/blob/main/lib/models/token_helpers.js
@@ -22,11 +25,21 @@ export type SnapshotRow = Row & { id: string };
  * value, or NULL (users/users.ts ACCOUNT_JSON: the claims; USER_JSON: the whole row).
  */
 export type AccountJson = (accountIdText: string) => string;
-export interface PrefetchSources { account?: AccountJson; user?: AccountJson }
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An account id (SQL text expression) as a uuid, or NULL when it is not one (the guard keeps the cast from failing). */
+export const accountUuid = (idText: string) => `CASE WHEN ${idText} ~* '${UUID_RE.source}' THEN (${idText})::uuid END`;
+export interface PrefetchSources {
+  account?: AccountJson; user?: AccountJson;
+  /** More rows of an Interaction's account, read with it (needs `user`): name → scalar subquery, filed for takePrefetched(name, accountId). */
+  accountRows?: Record<string, AccountJson>;
+}
 
 type Companions = Row & {
   grant_payload?: AdapterPayload | null; account?: Record<string, unknown> | null; grants?: Record<string, AdapterPayload> | null;
   session?: { id: string; payload: AdapterPayload; consumed: string | null } | null;
+  /** accountRows, by name. */
+  account_rows?: Record<string, Record<string, unknown> | null> | null;
 };
 
 const TOKENS = new Set(['AuthorizationCode', 'RefreshToken', 'AccessToken']);
@@ -66,10 +79,13 @@ const SESSION_GRANTS = `(SELECT jsonb_object_agg(e.value->>'grantId',
     FROM jsonb_each(CASE WHEN jsonb_typeof(t.payload->'authorizations') = 'object' THEN t.payload->'authorizations' END) e
     WHERE e.value->>'grantId' IS NOT NULL) AS grants`;
 
-function withAccountQuery(account: AccountJson, model: string): string {
+function withAccountQuery(account: AccountJson, model: string, accountRows: Record<string, AccountJson> = {}): string {
+  const accountId = ACCOUNT_OF[model]!.sql('t.payload');
   const more = model === 'Session' ? SESSION_GRANTS : sessionByUid("t.payload->'session'->>'uid'");
-  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(ACCOUNT_OF[model]!.sql('t.payload'))} AS account,
-    ${more}
+  // jsonb_build_object keeps a key whose row is missing as JSON null: "known not to exist".
+  const rows = Object.entries(accountRows).map(([name, sql]) => `'${name}', ${sql(accountId)}`);
+  return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(accountId)} AS account,
+    ${more}${rows.length ? `,\n    jsonb_build_object(${rows.join(', ')}) AS account_rows` : ''}
   FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
 }
 
@@ -90,11 +106,11 @@ function keepGrant(u: Unit, grantId: unknown, payload: AdapterPayload | null | u
   if (typeof grantId === 'string' && u.overlay.get(rowKey('Grant', grantId)) === undefined) u.prefetched.set(rowKey('Grant', grantId), payload ?? null);
 }
 
-export function createPrefetch({ account, user }: PrefetchSources = {}) {
+export function createPrefetch({ account, user, accountRows }: PrefetchSources = {}) {
   const token = tokenQuery(account);
   const others = new Map<string, string>();
   if (account) others.set('Session', withAccountQuery(account, 'Session'));
-  if (user) others.set('Interaction', withAccountQuery(user, 'Interaction'));
+  if (user) others.set('Interaction', withAccountQuery(user, 'Interaction', accountRows));
   return {
     /** The statement reading this model's row (params: model, id) with what comes along; undefined: none. */
     query: (model: string): string | undefined => (TOKENS.has(model) ? token : others.get(model)),
@@ -109,6 +125,7 @@ export function createPrefetch({ account, user }: PrefetchSources = {}) {
       if (typeof accountId === 'string' && row.account !== undefined) {
         u.prefetched.set(rowKey('Account', accountId), row.account);
         if (model === 'Interaction') u.prefetched.set(rowKey('User', accountId), row.account);
+        for (const [name, value] of Object.entries(row.account_rows ?? {})) u.prefetched.set(rowKey(name, accountId), value);
       }
       if (TOKENS.has(model)) {
         keepGrant(u, p.grantId, row.grant_payload);

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite, takePrefetched } from '../storage/unit-of-work.ts';
+import { accountUuid, UUID_RE } from '../storage/oidc-prefetch.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -23,11 +24,9 @@ const jsonOf = (keys: ReadonlyArray<keyof User>) => `jsonb_build_object(${FIELDS
 const ACCOUNT_KEYS = ['id', 'username', 'name', 'email', 'emailVerified', 'groups', 'disabled'] as const;
 /** What oidc-provider's findAccount needs of a user: the claims, and whether the account is disabled. */
 export type AccountRow = Pick<User, typeof ACCOUNT_KEYS[number]>;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A scalar subquery giving the user whose id `idText` (an SQL text expression) holds, as `json`; NULL when none or not a UUID (the guard keeps the cast from failing). */
-const userJson = (json: string) => (idText: string) => `(SELECT ${json} FROM users
-  WHERE id = CASE WHEN ${idText} ~* '${UUID_RE.source}' THEN (${idText})::uuid END)`;
+/** A scalar subquery giving the user whose id `idText` (an SQL text expression) holds, as `json`; NULL when none or not a UUID. */
+const userJson = (json: string) => (idText: string) => `(SELECT ${json} FROM users WHERE id = ${accountUuid(idText)})`;
 
 /**
  * The account as one jsonb value (the fields findAccount needs). storage/oidc-prefetch.ts reads it with a

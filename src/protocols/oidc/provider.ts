@@ -6,6 +6,7 @@ import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import type { PrivateJwk } from '../../storage/signing-keys.ts';
 import { ACCOUNT_JSON, USER_JSON, type Users } from '../../users/users.ts';
+import { SEED_JSON, SEED_ROW } from '../../mfa/totp/totp-store.ts';
 import { createOidcAdapter } from '../../storage/oidc-adapter.ts';
 import { ACR_VALUES } from '../../mfa/amr.ts';
 import { CLAIMS, createFindAccount } from './claims.ts';
@@ -87,7 +88,7 @@ export function createProvider(d: ProviderDeps): Provider {
   const pages = createOidcPages(config.ui);
   const clientFormat = (ctx: KoaContextWithOIDC) => (ctx.oidc.client ? clientPolicy(ctx.oidc.client).accessTokenFormat : 'jwt');
   const configuration: Configuration = {
-    adapter: createOidcAdapter(d.db, { account: ACCOUNT_JSON, user: USER_JSON }),
+    adapter: createOidcAdapter(d.db, { account: ACCOUNT_JSON, user: USER_JSON, accountRows: { [SEED_ROW]: SEED_JSON } }),
     clients: [...config.oidc.clients.map(toClientMetadata), ...(d.extraInternalClients ?? [])],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
     // EC keys sign on the event loop, RSA keys through WebCrypto's pool (inline-signing-keys.ts).
