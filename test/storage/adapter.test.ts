@@ -9,6 +9,8 @@ import { adapterContract } from './adapter-contract.ts';
 import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
 import { ACCOUNT_JSON, USER_JSON, createUsers } from '../../src/users/users.ts';
 import { traceDb } from '../helpers/db-trace.ts';
+import { createTotpStore, SEED_JSON, SEED_ROW } from '../../src/mfa/totp/totp-store.ts';
+import { createSecretBox } from '../../src/platform/secret-box.ts';
 
 /**
  * A Session read inside a unit of work brings its account and the Grants of its authorizations: the
@@ -72,6 +74,42 @@ async function interactionPrefetchTest(t: Test, db: Db) {
   });
 }
 
+/**
+ * An Interaction read inside a unit of work brings its account's TOTP seed row (accountRows): the factor
+ * screen's enrollment check and the code POST's seed lookup cost no statement; an account without a seed
+ * is known to have none; a write to the seed in the same request drops the prefetched copy.
+ */
+async function seedPrefetchTest(t: Test, db: Db) {
+  const users = createUsers(db);
+  const box = createSecretBox('a-test-master-secret-of-enough-length-000');
+  const totp = createTotpStore(db, box);
+  const cleo = await users.add({ username: 'seed-cleo' }, 'h');
+  const dan = await users.add({ username: 'seed-dan' }, 'h');
+  await totp.importConfirmed(cleo.id, 'JBSWY3DPEHPK3PXP');
+  const plain = createOidcAdapter(db);
+  await new plain('Interaction').upsert('i-seed', { jti: 'i-seed', kind: 'Interaction', result: { login: { accountId: cleo.id } } }, 600);
+  await new plain('Interaction').upsert('i-noseed', { jti: 'i-noseed', kind: 'Interaction', result: { login: { accountId: dan.id } } }, 600);
+  const Adapter = createOidcAdapter(db, { account: ACCOUNT_JSON, user: USER_JSON, accountRows: { [SEED_ROW]: SEED_JSON } });
+  const tr = traceDb(db);
+  await runInUnit(newUnit(), async () => {
+    await new Adapter('Interaction').find('i-seed');
+    t.equal(await totp.isEnrolled(cleo.id), true, 'enrolled, from the seed that came with the interaction');
+    t.equal(tr.reads, 1, 'no statement of its own');
+    t.same(await totp.find(cleo.id), { secret: 'JBSWY3DPEHPK3PXP', confirmed: true }, 'handed out once: a second lookup reads the row');
+    t.equal(tr.reads, 2);
+  });
+  await runInUnit(newUnit(), async () => {
+    await new Adapter('Interaction').find('i-noseed');
+    t.equal(await totp.find(dan.id), undefined, 'an account without a seed is known to have none');
+    t.equal(tr.reads, 3, 'without a statement');
+  });
+  await runInUnit(newUnit(), async () => {
+    await new Adapter('Interaction').find('i-noseed');
+    await totp.savePending(dan.id, 'KRSXG5CTMVRXEZLU');
+    t.same(await totp.find(dan.id), { secret: 'KRSXG5CTMVRXEZLU', confirmed: false }, 'after a write in the same request: the row as written, not the prefetched "none"');
+  });
+}
+
 /** Inside a request's unit of work a Session is read once and handed out as copies (oidc-adapter.ts). */
 async function snapshotTest(t: Test, db: Db) {
   const Session = createOidcAdapter(db);
@@ -132,5 +170,6 @@ for (const kind of ['pglite', 'pg'] as const) {
     await t.test('a unit of work reads a Session once and hands out independent copies', (t) => snapshotTest(t, fresh.db));
     await t.test('a Session comes with its Grants inside a unit of work', (t) => sessionPrefetchTest(t, fresh.db));
     await t.test('an Interaction comes with its Session and its user inside a unit of work', (t) => interactionPrefetchTest(t, fresh.db));
+    await t.test('an Interaction comes with its account\'s TOTP seed inside a unit of work', (t) => seedPrefetchTest(t, fresh.db));
   });
 }
