@@ -37,7 +37,11 @@ function pathOf(location: string, base: URL): string {
   return `${u.pathname}${u.search}`;
 }
 
-export interface LoginOutcome { tokens: Record<string, unknown>; requests: number; tokenMs: number }
+export interface LoginOutcome {
+  tokens: Record<string, unknown>; requests: number; tokenMs: number;
+  /** The longest single request of the flow (ms, from its send to its answer): what "no request over 1 s" is about. */
+  slowestMs: number;
+}
 
 /** One complete login with a fresh browser; throws on anything unexpected. */
 export async function login(http: HttpClient, t: LoginTarget, picker: UserPicker, extraAuth: Record<string, string> = {}): Promise<LoginOutcome> {
@@ -50,12 +54,15 @@ export async function login(http: HttpClient, t: LoginTarget, picker: UserPicker
     code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256', ...extraAuth,
   });
   let requests = 0;
+  let slowestMs = 0;
   const send = async (method: 'GET' | 'POST', path: string, fields?: Record<string, string>): Promise<Res> => {
     requests++;
     const headers: Record<string, string> = { accept: 'text/html' };
     const cookie = jar.header(path);
     if (cookie) headers.cookie = cookie;
+    const t0 = performance.now();
     const res = fields ? await http.form(path, fields, headers) : await http.request(method, path, { headers });
+    slowestMs = Math.max(slowestMs, performance.now() - t0);
     jar.store(res.headers['set-cookie']);
     return res;
   };
@@ -110,7 +117,7 @@ export async function login(http: HttpClient, t: LoginTarget, picker: UserPicker
   if (tok.status !== 200) throw new Error(`token ${tok.status}: ${tok.body.slice(0, 200)}`);
   const tokens = JSON.parse(tok.body) as Record<string, unknown>;
   if (typeof tokens.id_token !== 'string') throw new Error('no id_token');
-  return { tokens, requests, tokenMs };
+  return { tokens, requests, tokenMs, slowestMs: Math.max(slowestMs, tokenMs) };
 }
 
 /** One refresh-token grant; returns the rotated refresh token. */

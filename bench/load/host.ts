@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { serveRpc, emit } from '../lib/proc.ts';
 import { CookieJar, HttpClient, type Transport } from './http.ts';
-import { runLoop, type LoopResult } from './runner.ts';
+import { runLoop, SAMPLED, type LoopResult } from './runner.ts';
 import { clientCredentials, login, refresh, samlSso, UserPicker, type LoginTarget, type SamlTarget } from './flows.ts';
 import { basic, manyClientId, manyClientSecret } from '../lib/fixtures.ts';
 
@@ -99,7 +99,7 @@ serveRpc({
     pickers.set(p.target.prefix, picker);
     return runLoop(p, async () => {
       const r = await login(h, p.target, picker);
-      return { requests: r.requests, tokenMs: r.tokenMs };
+      return { requests: r.requests, tokenMs: r.tokenMs, [`${SAMPLED}request`]: r.slowestMs };
     });
   },
 

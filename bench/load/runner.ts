@@ -7,22 +7,46 @@ export interface LoopOptions { concurrency: number; durationMs: number; rate?: n
 export interface LoopResult {
   completed: number; errors: number; firstError?: string; wallSeconds: number;
   latency: Record<string, number>; extra: Record<string, number>;
+  /** Per iteration values the iteration returned under SAMPLED-prefixed keys, as percentiles (with over1s), by key. */
+  sampled?: Record<string, Record<string, number>>;
+  /**
+   * Open model: when the iterations slower than SLOW_MS were scheduled, in seconds from the start, with their
+   * latency (at most MAX_SLOW, the slowest kept): lined up across the loops of one run, they tell a stall of
+   * the whole machine or process (every workload at once) from one of a workload's own.
+   */
+  slow?: Array<[at: number, ms: number]>;
 }
 
 export type Iteration = (worker: number) => Promise<Record<string, number> | void>;
+
+/** An iteration's value under `${SAMPLED}name` is kept per iteration (LoopResult.sampled.name), not summed into extra. */
+export const SAMPLED = 'sample:';
+const SLOW_MS = 250;
+const MAX_SLOW = 200;
 
 export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<LoopResult> {
   const lat = new Samples();
   let completed = 0; let errors = 0; let firstError: string | undefined;
   const extra: Record<string, number> = {};
+  const sampled = new Map<string, Samples>();
+  const slow: Array<[number, number]> = [];
   const t0 = performance.now();
   const end = t0 + o.durationMs;
   const one = async (worker: number, scheduled: number) => {
     try {
       const x = await iteration(worker);
-      if (x) for (const [k, v] of Object.entries(x)) extra[k] = (extra[k] ?? 0) + v;
+      if (x) {
+        for (const [k, v] of Object.entries(x)) {
+          if (!k.startsWith(SAMPLED)) { extra[k] = (extra[k] ?? 0) + v; continue; }
+          const name = k.slice(SAMPLED.length);
+          if (!sampled.has(name)) sampled.set(name, new Samples());
+          sampled.get(name)!.push(v);
+        }
+      }
       completed++;
-      lat.push(performance.now() - scheduled);
+      const ms = performance.now() - scheduled;
+      lat.push(ms);
+      if (o.rate && ms > SLOW_MS) keepSlow(slow, [(scheduled - t0) / 1000, ms]);
     } catch (err) {
       errors++;
       firstError ??= (err as Error).message;
@@ -64,8 +88,21 @@ export async function runLoop(o: LoopOptions, iteration: Iteration): Promise<Loo
     extra.driverLoopDelayP99 = loop.percentile(99) / 1e6;
     extra.driverLoopDelayMax = loop.max / 1e6;
   }
-  const values = lat.values();
-  let over1s = 0;
-  for (let i = 0; i < values.length; i++) if (values[i]! > 1000) over1s++;
-  return { completed, errors, firstError, wallSeconds: (performance.now() - t0) / 1000, latency: { ...percentiles(values), over1s }, extra };
+  const withOver1s = (values: ArrayLike<number>) => {
+    let over1s = 0;
+    for (let i = 0; i < values.length; i++) if (values[i]! > 1000) over1s++;
+    return { ...percentiles(values), over1s };
+  };
+  const out: LoopResult = { completed, errors, firstError, wallSeconds: (performance.now() - t0) / 1000, latency: withOver1s(lat.values()), extra };
+  if (sampled.size) out.sampled = Object.fromEntries([...sampled].map(([k, v]) => [k, withOver1s(v.values())]));
+  if (o.rate) out.slow = slow.sort((a, b) => a[0] - b[0]);
+  return out;
+}
+
+/** Keeps the MAX_SLOW slowest. */
+function keepSlow(slow: Array<[number, number]>, e: [number, number]) {
+  if (slow.length < MAX_SLOW) { slow.push(e); return; }
+  let min = 0;
+  for (let i = 1; i < slow.length; i++) if (slow[i]![1] < slow[min]![1]) min = i;
+  if (slow[min]![1] < e[1]) slow[min] = e;
 }
