@@ -1,5 +1,6 @@
 // npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile] [-- --keep-logs]
 // npm run bench -- --only=soak --soak-from=bench/out/results-….json   (the soak alone, at the peaks of a saved run)
+// npm run bench -- --only=soak --soak-from=… --soak-share=0.2         (… at that share of each peak, without the trials)
 // npm run bench -- --only=login,saml --against=<checkout>           (a same-run A/B against another commit's gateway)
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
@@ -555,8 +556,9 @@ await scenario('soak', async () => {
     // runs hotter than its target fails its latency bound for that reason alone.
     const trialMs = quick ? 3000 : 30_000;
     const trials: { share: number; busy: number }[] = [];
-    let share = SOAK_CORE_BUSY / 3 / 1.5;
-    for (const clamp of [[0.5, 2], [0.8, 1.25]] as const) {
+    const fixed = num('soak-share', NaN);
+    let share = Number.isFinite(fixed) ? fixed : SOAK_CORE_BUSY / 3 / 1.5;
+    for (const clamp of Number.isFinite(fixed) ? [] : [[0.5, 2], [0.8, 1.25]] as const) {
       const busy = (await coreBusy(() => mix(trialMs, ratesAt(share)))).busy;
       trials.push({ share, busy });
       say(`  soak trial ${trials.length} at ${(share * 100).toFixed(1)} % of each peak: core ${(busy * 100).toFixed(0)} % busy`);

@@ -628,6 +628,8 @@ export function renderReport(r: Results): string {
     });
     const loginReq = soak.login.sampled?.request;
     if (loginReq) lines.push(row('… its slowest request, per flow', '', fmt(loginReq.count ?? NaN), '', loginReq));
+    const loginPwd = soak.login.sampled?.password;
+    if (loginPwd) lines.push(row('… its password POST (waits for the hash)', '', fmt(loginPwd.count ?? NaN), '', loginPwd));
     table(['Workload', 'Offered /s', 'Completed', 'Errors', 'p50', 'p99', 'p99.9', 'max (ms)', 'over 1 s'], lines);
     p();
     const moments = slowMoments(soak);

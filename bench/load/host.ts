@@ -99,7 +99,7 @@ serveRpc({
     pickers.set(p.target.prefix, picker);
     return runLoop(p, async () => {
       const r = await login(h, p.target, picker);
-      return { requests: r.requests, tokenMs: r.tokenMs, [`${SAMPLED}request`]: r.slowestMs };
+      return { requests: r.requests, tokenMs: r.tokenMs, [`${SAMPLED}request`]: r.slowestMs, [`${SAMPLED}password`]: r.passwordMs };
     });
   },
 
