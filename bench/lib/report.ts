@@ -72,21 +72,26 @@ type SoakResult = { seconds: number; soakSeconds?: number; fraction?: number; cp
  * (a stall, a GC, PostgreSQL's fsync), one workload alone at its own path.
  */
 function slowMoments(soak: SoakResult): string | undefined {
+  const KINDS = ['cc', 'refresh', 'login'] as const;
   const names = { cc: 'client credentials', refresh: 'refresh', login: 'login flows' } as const;
-  const events = (['cc', 'refresh', 'login'] as const).flatMap((k) => (soak[k].slow ?? []).map(([at, latency]) => ({ k, at, latency })));
+  const events = KINDS.flatMap((k) => (soak[k].slow ?? []).map(([at, latency]) => ({ k, at, latency }))).sort((a, b) => a.at - b.at);
   if (!events.length) return soak.cc.slow ? 'No request or login flow took over 250 ms.' : undefined;
-  events.sort((a, b) => a.at - b.at);
-  const groups: Array<typeof events> = [];
+  // A moment: its start, its worst latency, and per workload how many were slow and how slow.
+  type Moment = { at: number; last: number; max: number; by: Map<typeof KINDS[number], { n: number; max: number }> };
+  const moments: Moment[] = [];
   for (const e of events) {
-    const g = groups[groups.length - 1];
-    if (g && e.at - g[g.length - 1]!.at <= 2) g.push(e); else groups.push([e]);
+    let m = moments[moments.length - 1];
+    if (!m || e.at - m.last > 2) moments.push(m = { at: e.at, last: e.at, max: 0, by: new Map() });
+    m.last = e.at;
+    m.max = Math.max(m.max, e.latency);
+    const w = m.by.get(e.k) ?? { n: 0, max: 0 };
+    m.by.set(e.k, { n: w.n + 1, max: Math.max(w.max, e.latency) });
   }
-  const shared = groups.filter((g) => new Set(g.map((e) => e.k)).size > 1);
-  const worst = [...groups].sort((a, b) => Math.max(...b.map((e) => e.latency)) - Math.max(...a.map((e) => e.latency))).slice(0, 5)
-    .sort((a, b) => a[0]!.at - b[0]!.at)
-    .map((g) => `${fmt(g[0]!.at)} s: ${(['cc', 'refresh', 'login'] as const).filter((k) => g.some((e) => e.k === k)).map((k) => `${names[k]} ${g.filter((e) => e.k === k).length}× up to ${ms(Math.max(...g.filter((e) => e.k === k).map((e) => e.latency)), 0)} ms`).join(', ')}`);
-  return `Over 250 ms (requests, or whole login flows; at most the 200 slowest of each workload are kept): ${fmt(events.length)} in ${fmt(groups.length)} moments (within 2 s of each other), `
-    + `${fmt(shared.length)} of them hitting two or three workloads at once. The five worst, in seconds from the start: ${worst.join('; ')}.`;
+  const shared = moments.filter((m) => m.by.size > 1).length;
+  const describe = (m: Moment) => `${fmt(m.at)} s: ${KINDS.filter((k) => m.by.has(k)).map((k) => `${names[k]} ${m.by.get(k)!.n}× up to ${ms(m.by.get(k)!.max, 0)} ms`).join(', ')}`;
+  const worst = [...moments].sort((a, b) => b.max - a.max).slice(0, 5).sort((a, b) => a.at - b.at).map(describe);
+  return `Over 250 ms (requests, or whole login flows; at most the 200 slowest of each workload are kept): ${fmt(events.length)} in ${fmt(moments.length)} moments (within 2 s of each other), `
+    + `${fmt(shared)} of them hitting two or three workloads at once. The five worst, in seconds from the start: ${worst.join('; ')}.`;
 }
 const ratio = (a: number, b: number, d = 2) => Number.isFinite(a / b) ? `${(a / b).toFixed(d)}×` : '–';
 const pctDiff = (a: number, b: number) => Number.isFinite(a / b) ? `${a >= b ? '+' : '−'}${Math.abs((a / b - 1) * 100).toFixed(0)} %` : '–';
