@@ -26,7 +26,7 @@ import { BenchPg } from './lib/pg.ts';
 import { makeCert } from './lib/certs.ts';
 import { measure, pgPids, type Measurement, type MeasureContext, type Sut } from './lib/measure.ts';
 import { summarize, median } from './lib/stats.ts';
-import { basic, CC_CLIENT, gatewayConfig, MFA_CLIENT, PASSWORD, SAML_SP, SAML_SP_ASSERTION, WEB_CLIENT } from './lib/fixtures.ts';
+import { API_CLIENT, basic, CC_CLIENT, gatewayConfig, MFA_CLIENT, PASSWORD, SAML_SP, SAML_SP_ASSERTION, WEB_CLIENT } from './lib/fixtures.ts';
 import { renderReport, type Results } from './lib/report.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { pgliteTemplate, unpackInto } from './lib/pglite.ts';
@@ -178,7 +178,7 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
   const port = await freePort();
   const tlsPort = o.tls ? await freePort() : undefined;
   const configFile = join(OUT, `config-${name}.json`);
-  writeFileSync(configFile, JSON.stringify(gatewayConfig({ manyClients: o.manyClients, logLevel: o.logLevel, saml: o.saml })));
+  writeFileSync(configFile, JSON.stringify(gatewayConfig({ manyClients: o.manyClients, logLevel: o.logLevel, saml: o.saml, apiClient: !o.root })));
   const app = `bench_${name.replace(/[^a-z0-9]/g, '_')}`;
   const databaseUrl = db === 'pg' ? await pg!.schemaUrl(app) : undefined;
   const dataDir = db === 'pglite' ? join(OUT, `pglite-${stamp}-${name}`) : undefined;
@@ -217,11 +217,11 @@ const grants = (load: Child, sut: Sut, o: { randomClients?: number; timeoutMs?: 
   ? () => load.call<LoopResult>('grants', { base: sut.base, path: sut.tokenPath, durationMs, rate, concurrency: P.ccConn, authorization: ccAuth, randomClients: o.randomClients }, o.timeoutMs)
   : () => load.call<LoopResult>('cannon', { url: `${sut.base}${sut.tokenPath}`, body: ccBody, ...(o.randomClients ? { randomClients: o.randomClients } : { headers: { authorization: ccAuth } }), connections: P.ccConn, durationMs }, o.timeoutMs);
 
-/** Users 'r*' logged in with offline_access: the load generator keeps their refresh-token chains. */
-async function prepareRefreshChains(sut: Sut) {
+/** Users 'r*' logged in with offline_access: the load generator keeps their refresh-token chains (per client). */
+async function prepareRefreshChains(sut: Sut, client = WEB_CLIENT, scope?: string) {
   const users = Math.max(P.chains, 64);
   await seed(sut, 'r', users);
-  await load.call('refreshPrepare', { base: sut.base, target: { client: WEB_CLIENT, prefix: 'r', users }, chains: P.chains });
+  await load.call('refreshPrepare', { base: sut.base, target: { client, prefix: 'r', users }, chains: P.chains, scope });
 }
 
 type Variant = { sut: Sut; variant: string; load: (durationMs: number, rate?: number) => () => Promise<LoopResult>; counters?: boolean };
@@ -470,13 +470,16 @@ await scenario('refresh', async () => {
   if (!gw) return;
   const s = Date.now();
   await prepareRefreshChains(gw);
-  say(`  ${P.chains} refresh chains in ${Date.now() - s} ms`);
-  const rf = (transport: string, concurrency: number) => (d: number, rate?: number) => () => load.call<LoopResult>('refresh', {
-    base: transport === 'keepalive' ? gw.base : gw.tlsBase, transport, client: WEB_CLIENT, concurrency, durationMs: d, rate,
+  // The same users' chains for a client whose code-flow access tokens are JWTs for the API resource.
+  await prepareRefreshChains(gw, API_CLIENT, 'openid offline_access api');
+  say(`  ${P.chains} refresh chains per client in ${Date.now() - s} ms`);
+  const rf = (transport: string, concurrency: number, client = WEB_CLIENT) => (d: number, rate?: number) => () => load.call<LoopResult>('refresh', {
+    base: transport === 'keepalive' ? gw.base : gw.tlsBase, transport, client, concurrency, durationMs: d, rate,
   });
   await interleaved('refresh', [
     { sut: gw, variant: 'keepalive', load: rf('keepalive', P.refreshConc), counters: true },
     { sut: gw, variant: 'tls-per-request', load: rf('tls-per-request', Math.min(P.refreshConc, P.tlsConc)), counters: true },
+    { sut: gw, variant: 'keepalive-api-jwt', load: rf('keepalive', P.refreshConc, API_CLIENT), counters: true },
   ]);
   await profiled(gw, 'refresh', rf('keepalive', P.refreshConc)(P.runMs));
 });

@@ -10,6 +10,8 @@ export const REDIRECT = 'http://127.0.0.1:9/cb';
 export const CC_CLIENT = { clientId: 'bench-cc', clientSecret: 'bench-cc-secret-0123456789abcdef' };
 /** Password-only login (mfa off), first party, with refresh tokens. */
 export const WEB_CLIENT = { clientId: 'bench-web', clientSecret: 'bench-web-secret-0123456789abcdef' };
+/** As WEB_CLIENT, its code-flow access token a JWT for the gateway's API resource (accessTokenAudience: api): no token row. */
+export const API_CLIENT = { clientId: 'bench-api', clientSecret: 'bench-api-secret-0123456789abcdef' };
 /** MFA required (TOTP). */
 export const MFA_CLIENT = { clientId: 'bench-mfa', clientSecret: 'bench-mfa-secret-0123456789abcdef' };
 
@@ -36,6 +38,8 @@ export interface ConfigOptions {
   manyClients?: number; logLevel?: string;
   /** false: no SAML SP (the product's default), so the SAML stack is never loaded. */
   saml?: boolean;
+  /** false: leave out API_CLIENT (a checkout from before 2026-12-07 rejects its accessTokenAudience). */
+  apiClient?: boolean;
 }
 
 /** A Gatehouse config file (production mode, the product's defaults everywhere else). */
@@ -48,6 +52,7 @@ export function gatewayConfig(o: ConfigOptions = {}): Record<string, unknown> {
     { ...CC_CLIENT, name: 'bench cc', grantTypes: ['client_credentials'], redirectUris: [] },
     web(WEB_CLIENT, 'off'),
     web(MFA_CLIENT, 'required'),
+    ...(o.apiClient === false ? [] : [{ ...web(API_CLIENT, 'off'), accessTokenAudience: 'api' }]),
   ];
   for (let i = 0; i < (o.manyClients ?? 0); i++) {
     clients.push({ clientId: manyClientId(i), clientSecret: manyClientSecret(i), grantTypes: ['client_credentials'], redirectUris: [] });

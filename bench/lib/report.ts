@@ -155,6 +155,7 @@ export function renderReport(r: Results): string {
   const qMany = quiet(gwCc.median) * pairedMany.median;
   const rfKa = fig(runsOf(r, 'refresh', 'keepalive'));
   const rfTls = fig(runsOf(r, 'refresh', 'tls-per-request'));
+  const rfApi = fig(runsOf(r, 'refresh', 'keepalive-api-jwt'));
   const lgPwd = fig(runsOf(r, 'login', 'password', 'gw-pg'));
   const lgCheap = fig(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg'));
   const lgTotp = fig(runsOf(r, 'login', 'password+totp', 'gw-pg'));
@@ -177,6 +178,7 @@ export function renderReport(r: Results): string {
   const quietTotpExtra = quietRate(runsOf(r, 'login', 'password', 'gw-pg'), { hashMs }) / quietRate(runsOf(r, 'login', 'password+totp', 'gw-pg'), { hashMs }) - 1;
   const qRfKa = quietRate(runsOf(r, 'refresh', 'keepalive'));
   const qRfTls = quietRate(runsOf(r, 'refresh', 'tls-per-request'), { fGw: fTls });
+  const qRfApi = quietRate(runsOf(r, 'refresh', 'keepalive-api-jwt'));
   const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in'));
   const qSamlAssert = quietRate(runsOf(r, 'saml', 'sso-signed-in-assertion'));
   const totpPaired = pairedRatioVariants(r, 'login', 'password', 'password+totp', 'gw-pg'); // pwd per CPU-s ÷ totp per CPU-s = totp cost ÷ pwd cost
@@ -247,13 +249,13 @@ export function renderReport(r: Results): string {
         + (pst ? ` (same run, one statement in isolation: −${fmt(namedGain('upsert') * 100)} % PostgreSQL CPU per upsert, −${fmt(namedGain('find') * 100)} % per find)` : '')
         + '. **Since:** the flush sends BEGIN, the consume, the writes and COMMIT in one write and one round trip (pg pool in pipeline mode, the socket corked; `Db.transaction(…, { oneRoundTrip: true })`; an A/B of this step alone: −10 to −17 % PostgreSQL CPU per refresh and per login); a lost consume now fails with an error that aborts the transaction (so the writes behind it roll back) instead of being checked before the writes are sent; a token is read together with its Grant in one statement (the Grant lookup oidc-provider makes next costs no round trip; 3 → 2 reads per refresh, and one fewer per code exchange and userinfo call), and since 2026-12-06 with its account too (oidc-provider\'s findAccount costs no statement either: 2 → 1 read per refresh; A/B: +1.5 % refreshes per SUT CPU-second, −4 % gateway CPU, PostgreSQL CPU unchanged, since the commit dominates it); '
         + `and since 2026-12-06 the commit is one statement of data-modifying CTEs instead of BEGIN, the statements and COMMIT, wherever no two writes can touch one row (src/storage/one-statement.ts; every commit of a password login, the refresh, all three commits of a signed-in SAML round trip)${oneStatement}. `
-        + '**Still to do:** a JWT access token for clients that do not call userinfo (no AccessToken row) needs a per-client setting (src/config, not changed here).');
+        + `**Since 2026-12-07:** a client that does not call userinfo can take its code-flow access tokens as JWTs for the API resource (\`accessTokenAudience: api\`, or \`resource=\` per request): no AccessToken row is written${rfApi.n ? ` (the keep-alive refresh with it: ${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} per SUT CPU-second, paired; ≈ ${fmt(qRfApi)} estimated)` : ''}. The default stays the opaque userinfo token, which is what a client calling userinfo needs.`);
     }
     if (lgPwd.n) out.push(`**Password login:** ${fmt(lgPwd.median, 1)} per SUT CPU-s measured, ≈ ${fmt(quietLoginRate(lgPwd.median))} estimated (target 100). The hash is ${fmt(hashShare * 100)} % of the login's CPU measured (≈ ${fmt(quietHashShare * 100)} % quiet; target ≥ 60 %): `
       + `the non-hash part is ${fmt(nonHashMs, 1)} ms here (≈ ${fmt(quietNonHashMs, 1)} ms quiet, G4 wants ≤ 3 ms), over 5 HTTP exchanges with ${fmt(perOp(pw, 'reads'), 0)} reads and ${fmt(durable(pw), 0)} durable commits (G8 wants ≤ 4), PostgreSQL ${fmt(pgMsPer(pw), 1)} ms of it. `
       + '**Done:** one commit per request (authorize; password POST = audit row + interaction; resume = Grant, Session, code, interaction delete; token = consume + access token), counted by test/storage/login-writes.test.ts, which fails above 4; the `login_throttle` DELETE is skipped when the throttle check saw no failures; named prepared statements. '
       + '**This round:** the per-request savings of the client-credentials work (hooks, no body parsing by Fastify on protocol requests, lazy child logger) apply to each of the 5 exchanges; each commit is one round trip (BEGIN, statements, COMMIT in one write), and since 2026-12-06 one statement for all four commits of a password login (src/storage/one-statement.ts); the code is read with its Grant and its account; an interaction or session read once in a request is not read again (oidc-provider looks them up twice per POST); since the morning of 2026-12-06 a code also comes with the Session it expires with, a Session with its account and Grants, and an interaction with its Session and its user row (src/storage/oidc-prefetch.ts), and the throttle check rides along in the TOTP attempt count\'s statement (src/storage/along.ts): 7 → 6 reads per password login, 23 → 14 per TOTP login, 6 → 3 per signed-in SAML round trip, statements go to pg as Query objects (pg copied each config object by property descriptors, ≈ 2 µs a statement), a unit of work\'s one statement is built once per kind of request, and a request\'s snapshot copies are plain JSON copies instead of structuredClone. PostgreSQL CPU per login stays far above the 0.5 ms target: four durable commits and six reads, each a round trip whose cost on the server is mostly fixed (a perf profile of the backends during logins: ≈ 40 % in system calls — the loopback TCP messages, and the WAL fdatasync at each commit (≈ 7 %) — and the rest executor start-up, index lookups and commit work, no single hot spot). '
-      + '**Still to do:** the hash share is bounded by the rest of the flow on the event loop (oidc-provider\'s five exchanges); issue the code-flow access token as a JWT when the client does not need userinfo with an opaque token (one row fewer, needs a client setting), and admission control for floods.');
+      + '**Still to do:** the hash share is bounded by the rest of the flow on the event loop (oidc-provider\'s five exchanges); and admission control for floods. A client with `accessTokenAudience: api` (a JWT access token for the API, since 2026-12-07) writes one row fewer per login; the bench\'s login client keeps the default opaque userinfo token.');
     if (Number.isFinite(totpExtra)) {
       const to = runsOf(r, 'login', 'password+totp', 'gw-pg');
       out.push(`**TOTP adds ${fmt(totpExtra * 100)} % CPU to a login** (target ≤ 5 %)${lgCheapTotp.n ? `: ${fmt(totpExtraMs.median, 2)} ms per login, measured as the paired difference of cheap-hash logins with and without TOTP (full-hash pairs: ${pctDiff(totpPaired.median, 1)})` : ''}. The TOTP check costs microseconds; the extra is the flow around it: ${fmt(median(to.map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP requests instead of 5 (the code form and the code POST; the bench's TOTP users are returning users whose last factor was TOTP), `
@@ -347,6 +349,10 @@ export function renderReport(r: Results): string {
     rateVerdict(rfKa.n, rfKa.median, qRfKa, 1000)]);
   rows.push(['… refresh, new TLS connection per request', '(G3: ≥ 1,000)', range(rfTls), rfTls.n ? `${pctDiff(pairedRatioVariants(r, 'refresh', 'tls-per-request', 'keepalive').median, 1)} vs keep-alive (paired)` : '', rfTls.n ? `≈ ${fmt(qRfTls)}` : '–',
     rateVerdict(rfTls.n, rfTls.median, qRfTls, 1000)]);
+  if (rfApi.n) {
+    rows.push(['… refresh, keep-alive, access token a JWT for the API (client `accessTokenAudience: api`: no token row)', '(the same)', range(rfApi), `${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} vs the opaque userinfo token (paired)`, `≈ ${fmt(qRfApi)}`,
+      rateVerdict(rfApi.n, rfApi.median, qRfApi, 1000)]);
+  }
   rows.push(['Full password login (authorize → form → code → token), argon2id m=19 MiB t=2', '≥ 100 /core-s', range(lgPwd, 1),
     lgPwd.n ? `${ratio(lgPwd.median, micro('argon2id-verify'))} of the raw argon2id rate` : '–', lgPwd.n ? `≈ ${fmt(quietLoginRate(lgPwd.median))}` : '–',
     rateVerdict(lgPwd.n, lgPwd.median, quietLoginRate(lgPwd.median), 100)]);
@@ -582,6 +588,8 @@ export function renderReport(r: Results): string {
   const rfm = runsOf(r, 'refresh', 'keepalive');
   if (rfm.length) {
     p(`Refresh with rotation: ${fmt(durable(rfm), 1)} durable commits and ${fmt(perOp(rfm, 'reads'), 1)} reads per refresh (${statementList(rfm)}); PostgreSQL ${fmt(pgMsPer(rfm), 2)} ms CPU per refresh, ${fmt(pgShare(rfm) * 100)} % of the SUT's CPU.`);
+    const api = runsOf(r, 'refresh', 'keepalive-api-jwt');
+    if (api.length) p(`With the access token a JWT for the API (a client with \`accessTokenAudience: api\`, README "Access tokens for your APIs"): ${fmt(durable(api), 1)} durable commits and ${fmt(perOp(api, 'reads'), 1)} reads per refresh (${statementList(api)}); PostgreSQL ${fmt(pgMsPer(api), 2)} ms CPU per refresh, ${fmt(pgShare(api) * 100)} % of the SUT's CPU; gateway and PostgreSQL together ${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} refreshes per SUT CPU-second (paired).`);
     p();
   }
 

@@ -56,7 +56,8 @@ function http(base: string, transport: Transport = 'keepalive'): HttpClient {
 
 /** State kept between calls: users handed out, refresh-token chains, signed-in SAML browsers. */
 const pickers = new Map<string, UserPicker>();
-const chains: string[] = [];
+/** Refresh-token chains by client id. */
+const chainsOf = new Map<string, string[]>();
 const samlJars: CookieJar[] = [];
 
 serveRpc({
@@ -104,15 +105,16 @@ serveRpc({
   },
 
   /** Logs `chains` users in (offline_access) and keeps their refresh tokens for `refresh`. */
-  async refreshPrepare(p: { base: string; target: LoginTarget; chains: number }) {
+  async refreshPrepare(p: { base: string; target: LoginTarget; chains: number; scope?: string }) {
     const h = http(p.base);
     const picker = new UserPicker(p.target);
-    chains.length = 0;
+    const chains: string[] = [];
+    chainsOf.set(p.target.client.clientId, chains);
     let started = 0;
     await Promise.all(Array.from({ length: 4 }, async () => {
       while (started < p.chains) {
         started++;
-        const r = await login(h, { ...p.target, scope: 'openid offline_access' }, picker, { prompt: 'consent' });
+        const r = await login(h, { ...p.target, scope: p.scope ?? 'openid offline_access' }, picker, { prompt: 'consent' });
         if (typeof r.tokens.refresh_token !== 'string') throw new Error('no refresh_token: is offline_access granted?');
         chains.push(r.tokens.refresh_token);
       }
@@ -123,6 +125,8 @@ serveRpc({
   /** Refresh grants with rotation: each worker owns chains and rotates them back to back. */
   refresh(p: { base: string; transport?: Transport; client: { clientId: string; clientSecret: string }; concurrency: number; durationMs: number; rate?: number; maxInFlight?: number }) {
     const h = http(p.base, p.transport);
+    const chains = chainsOf.get(p.client.clientId);
+    if (!chains?.length) throw new Error(`no refresh chains for ${p.client.clientId}: call refreshPrepare first`);
     // Open model: never more in flight than there are chains.
     p = { ...p, maxInFlight: chains.length };
     let next = 0;

@@ -30,7 +30,12 @@ export const ClientSchema = Type.Object({
   scopes: Type.Array(Str('Allowed scope'), { default: ['openid', 'profile', 'email', 'groups', 'offline_access'] }),
   firstParty: Bool('First-party clients skip the consent page', false),
   mfa: MfaPolicy,
-  accessTokenFormat: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')], { default: 'jwt', description: 'Access token format' }),
+  accessTokenFormat: Type.Union([Type.Literal('jwt'), Type.Literal('opaque')], {
+    default: 'jwt', description: 'Format of access tokens for the API resource <issuer>/api (client credentials, or resource= in the code flow); userinfo tokens are always opaque',
+  }),
+  accessTokenAudience: Type.Union([Type.Literal('userinfo'), Type.Literal('api')], {
+    default: 'userinfo', description: 'Code flow without resource=: userinfo (an opaque token for the userinfo endpoint) or api (a token for <issuer>/api, no userinfo)',
+  }),
   idTokenSigningAlg: Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { default: 'ES256', description: 'ID token signing algorithm' }),
   backchannelLogoutUri: Type.Optional(Str('Back-channel logout URI')),
   duoFailMode: Type.Optional(Type.Union([Type.Literal('closed'), Type.Literal('open')], { description: 'Per-client override of mfa.duo.failMode' })),

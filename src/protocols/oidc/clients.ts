@@ -20,15 +20,19 @@ export function toClientMetadata(c: ClientConfig): ClientMetadata {
     'gatehouse:mfa': c.mfa,
     'gatehouse:first_party': c.firstParty,
     'gatehouse:access_token_format': c.accessTokenFormat,
+    'gatehouse:access_token_audience': c.accessTokenAudience,
     ...(c.duoFailMode ? { 'gatehouse:duo_fail_mode': c.duoFailMode } : {}),
   };
 }
 
-export const EXTRA_CLIENT_METADATA = ['gatehouse:mfa', 'gatehouse:first_party', 'gatehouse:access_token_format', 'gatehouse:duo_fail_mode'];
+export const EXTRA_CLIENT_METADATA = ['gatehouse:mfa', 'gatehouse:first_party', 'gatehouse:access_token_format', 'gatehouse:access_token_audience', 'gatehouse:duo_fail_mode'];
 
 /** Gatehouse's policy fields of a client, as the hot paths need them. */
 export interface ClientPolicy {
-  mfa: MfaPolicy | undefined; firstParty: boolean; accessTokenFormat: string; duoFailMode: 'open' | 'closed' | undefined;
+  mfa: MfaPolicy | undefined; firstParty: boolean; accessTokenFormat: string;
+  /** 'api': the code flow's access token is for the API resource unless the request names one. */
+  accessTokenAudience: 'userinfo' | 'api';
+  duoFailMode: 'open' | 'closed' | undefined;
 }
 
 // oidc-provider's `client.metadata()` rebuilds the whole metadata object (snake-casing every key and scanning
@@ -47,6 +51,7 @@ export function clientPolicy(client: { metadata(): Record<string, unknown> }): C
       mfa: m['gatehouse:mfa'] as MfaPolicy | undefined,
       firstParty: Boolean(m['gatehouse:first_party']),
       accessTokenFormat: (m['gatehouse:access_token_format'] as string | undefined) ?? 'jwt',
+      accessTokenAudience: m['gatehouse:access_token_audience'] === 'api' ? 'api' : 'userinfo',
       duoFailMode: m['gatehouse:duo_fail_mode'] as 'open' | 'closed' | undefined,
     });
     policies.set(client, p);

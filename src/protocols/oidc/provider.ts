@@ -129,9 +129,18 @@ export function createProvider(d: ProviderDeps): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        // Client credentials get a JWT access token for the gateway's API resource by default;
-        // the authorization code flow keeps an opaque token usable at userinfo unless a resource is asked.
-        defaultResource: (ctx, _client, oneOf) => oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? apiResource(d.issuer) : undefined),
+        // Client credentials get a token for the gateway's API resource by default; the code flow keeps an
+        // opaque token usable at userinfo unless a resource is asked or the client's accessTokenAudience is
+        // 'api'. That default is applied only where the grant is made (the authorization request: no
+        // grant_type): a token request without resource= takes what its code or refresh token was granted
+        // for (useGrantedResource), so changing the setting never strands tokens already issued.
+        defaultResource: (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          const grantType = ctx.oidc.params?.grant_type;
+          if (grantType === 'client_credentials') return apiResource(d.issuer);
+          if (grantType === undefined && client && clientPolicy(client).accessTokenAudience === 'api') return apiResource(d.issuer);
+          return undefined;
+        },
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource) => {
           if (resource !== apiResource(d.issuer)) throw new errors.InvalidTarget();
