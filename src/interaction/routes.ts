@@ -42,7 +42,10 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
       // First-party clients are trusted by configuration: even prompt=consent does not ask the user.
       const client = await d.provider().Client.find(c.details.params.client_id as string);
       if (client && clientPolicy(client).firstParty) return grantConsent(c);
-      const missing = (c.details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      // What is asked and not yet granted: OIDC scopes, and scopes at the API resource (resource=, README
+      // "Access tokens for your APIs"), which the page words as "api".
+      const pd = c.details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const missing = [...new Set([...(pd.missingOIDCScope ?? []), ...Object.values(pd.missingResourceScopes ?? {}).flat()])];
       return sendPage(c.reply, 200, consentPage(theme, {
         uid: c.uid, csrf: d.csrf.token(c.uid, 'consent'), clientName: (await clientName(c.details)) ?? 'An application',
         scopes: missing.length ? missing : String(c.details.params.scope ?? 'openid').split(' '),

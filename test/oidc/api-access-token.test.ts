@@ -5,8 +5,8 @@ import t from 'tap';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { confidentialClient, startGateway, type Gateway } from '../helpers/gateway.ts';
-import { addUser, authorizeUrl, discover, loginAndGetCallback, loginAndGetTokens, oauthFailure, redirectParams } from '../helpers/oidc.ts';
-import { Browser } from '../helpers/browser.ts';
+import { addUser, authorizeUrl, discover, loginAndGetCallback, loginAndGetTokens, oauthFailure, redirectParams, startAuthorize, submitLogin, thirdPartyClient } from '../helpers/oidc.ts';
+import { Browser, readForm } from '../helpers/browser.ts';
 
 const PASSWORD = 'correct horse battery';
 const apiClient = { ...confidentialClient, clientId: 'api-app', clientSecret: 'api-app-secret-0123456789abcdef', accessTokenAudience: 'api' };
@@ -86,4 +86,29 @@ t.test('API access tokens in the code flow', async (t) => {
     const err = await oauthFailure(client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }, { resource: api }));
     t.equal(err?.error, 'invalid_target', 'resource= at the token endpoint must have been granted');
   });
+});
+
+t.test('a third-party client asking for the API names it on the consent page', async (t) => {
+  const partner = { ...thirdPartyClient };
+  const gw = await startGateway(t, { overrides: { oidc: { clients: [confidentialClient, partner] } } });
+  await addUser(gw);
+  const rp = await discover(gw, partner);
+  const api = `${gw.url}/api`;
+  const REDIRECT = partner.redirectUris[0]!;
+  const s = await startAuthorize(gw, rp, { scope: 'openid api', redirectUri: REDIRECT, extra: { resource: api } });
+  const posted = await submitLogin(s.browser, gw, await s.res.text(), 'alice', PASSWORD);
+  const { res } = await s.browser.follow(posted, gw.url, (u) => u.href.startsWith(REDIRECT));
+  t.equal(res.status, 200, 'the consent page');
+  const page = await res.text();
+  t.match(page, 'Call the APIs behind this sign-in as you', 'the API scope in words');
+  t.match(page, 'Know who you are');
+  const allow = readForm(page, '/confirm');
+  const back = await s.browser.post(new URL(allow.action, gw.url), allow.fields);
+  const { url } = await s.browser.follow(back, gw.url, (u) => u.href.startsWith(REDIRECT));
+  const tokens = await client.authorizationCodeGrant(rp, url, { pkceCodeVerifier: s.verifier, expectedState: s.state, expectedNonce: s.nonce });
+  const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${gw.url}/oidc/jwks`)), { audience: api, typ: 'at+jwt' });
+  t.equal(payload.scope, 'api', 'the consented API scope is in the token');
+
+  const again = await startAuthorize(gw, rp, { scope: 'openid api', redirectUri: REDIRECT, extra: { resource: api }, browser: s.browser });
+  t.ok(again.at.href.startsWith(REDIRECT), 'consent remembered for the resource too');
 });

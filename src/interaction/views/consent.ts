@@ -4,6 +4,7 @@ import { page, type Theme } from '../../views/layout.ts';
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are', profile: 'See your name and username', email: 'See your email address',
   groups: 'See the groups you belong to', offline_access: 'Stay signed in when you are not using it',
+  api: 'Call the APIs behind this sign-in as you',
 };
 
 export function consentPage(theme: Theme, v: { uid: string; csrf: string; clientName: string; scopes: string[] }): string {
