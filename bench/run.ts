@@ -1,4 +1,4 @@
-// npm run bench [-- --only=micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile] [-- --keep-logs]
+// npm run bench [-- --only=stalls,micro,cc,tls,login,flood,refresh,saml,soak,memory,many] [-- --runs=N --run-ms=MS --soak-ms=MS] [-- --no-profile] [-- --keep-logs]
 // npm run bench -- --only=soak --soak-from=bench/out/results-….json   (the soak alone, at the peaks of a saved run)
 // npm run bench -- --only=soak --soak-from=… --soak-share=0.2         (… at that share of each peak, without the trials)
 // npm run bench -- --only=login,saml --against=<checkout>           (a same-run A/B against another commit's gateway)
@@ -33,6 +33,7 @@ import { pgliteTemplate, unpackInto } from './lib/pglite.ts';
 import { statementCosts } from './lib/pg-statements.ts';
 import { flushCosts } from './lib/flush-costs.ts';
 import type { LoopResult } from './load/runner.ts';
+import type { StallResult } from './sut/stall-probe.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -274,6 +275,28 @@ async function profiled(sut: Sut, label: string, fn: () => Promise<unknown>) {
   results.profiles[label] = { file: file.slice(ROOT.length), ops: done?.completed, ...summarizeProfile(JSON.parse(readFileSync(prof, 'utf8'))) };
 }
 
+/**
+ * The idle machine's own stalls (bench/sut/stall-probe.ts): a thread spinning on each CPU at once, nothing
+ * else of the bench running. Measured before the SUTs start and after they stopped.
+ */
+async function hostStalls(when: 'start' | 'end') {
+  const probes = [SUT_CPU, LOAD_CPU].map((cpu) => ({ cpu, child: spawnChild({ name: `stalls-${cpu}`, cpu, script: 'bench/sut/stall-probe.ts', logFile: join(logDir, `stalls-${cpu}.log`) }) }));
+  try {
+    await Promise.all(probes.map((p) => p.child.once('ready')));
+    const durationMs = quick ? 2000 : 10_000;
+    const per = await Promise.all(probes.map((p) => p.child.call<StallResult>('spin', { durationMs }, durationMs + 30_000)));
+    const out: Record<string, StallResult> = {};
+    probes.forEach((p, i) => {
+      out[`cpu${p.cpu}`] = per[i]!;
+      say(`  host stalls at the ${when}, CPU ${p.cpu}: ${per[i]!.lostMs.toFixed(0)} ms lost in ${(durationMs / 1000).toFixed(0)} s, ${per[i]!.over5} gaps over 5 ms, longest ${per[i]!.maxMs} ms`);
+    });
+    ((results.scenarios.hostStalls ??= {}) as Record<string, unknown>)[when] = out;
+  } finally {
+    for (const p of probes) await p.child.stop();
+  }
+}
+
+await scenario('stalls', () => hostStalls('start'));
 // ---------------------------------------------------------------------------------------------- SUTs (booting)
 const load = await startLoad('load');
 const needMain = ['cc', 'tls', 'login', 'flood', 'refresh', 'memory', 'saml', 'soak'].some(want);
@@ -638,6 +661,7 @@ await scenario('many', async () => {
 });
 
 await stopAll();
+await scenario('stalls', () => hostStalls('end'));
 results.env.loadAvgEnd = loadAverage();
 results.env.affinity = { orchestrator: affinity(process.pid) };
 results.finishedAt = new Date().toISOString();

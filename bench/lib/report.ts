@@ -280,6 +280,7 @@ export function renderReport(r: Results): string {
         + (soakCc ? `In the soak, with the core ${fmt((soakCc.coreBusyShare ?? NaN) * 100)} % busy and all three workloads mixed, client credentials had a p99 of ${ms(soakCc.p99)} ms. ` : '')
         + (ccLat.extra.sutGcTotalMs !== undefined ? `In the client-credentials run the gateway's GC paused it ${fmt(ccLat.extra.sutGcTotalMs)} ms in all (longest ${ms(ccLat.extra.sutGcMaxMs)} ms) and the driver sent its p99 request ${ms(ccLat.extra.driverSendLateP99)} ms late${bareLat?.extra.driverSendLateP99 !== undefined ? ` (against bare oidc-provider, at its higher rate: ${ms(bareLat.extra.driverSendLateP99)} ms late, so that row's tail is partly the driver's)` : ''}. `
           + 'Since 2026-12-06 (afternoon) oidc-provider is patched at install (scripts/patch-dependencies.mjs, docs/design.md): its per-request `ctx.oidc` getter kept each request alive through young-generation GCs, whose 10–15 ms pauses every ≈ 200 ms were most of this tail (client credentials 42–64 ms before, 7.8 ms after, in runs of the same quiet hour); both the gateway and the bare oidc-provider rows run the patched library. ' : '')
+        + (longestStall(r) !== undefined ? `The idle machine itself stopped a spinning thread for up to ${ms(longestStall(r)!)} ms (the host-stall table under the baselines): a floor under every p99 here that no change to the gateway moves. ` : '')
         + '**Next:** the refresh tail (its commits wait for the WAL flush, and PostgreSQL shares the core), the CPU per request at moderate load, and a latency driver that is never the bottleneck at bare oidc-provider\'s rate.');
     }
     if (samlSso.n) {
@@ -482,6 +483,13 @@ export function renderReport(r: Results): string {
     p('Event loop lateness while argon2id hashes run back to back on the same core (a 2 ms timer, then 0.3 ms of work, repeated; ms past due), with libuv\'s pool threads as started and at nice +10 as the gateway sets them (src/platform/pool-priority.ts):');
     p();
     table(['Pool threads', 'p50', 'p90', 'p99', 'max', 'Samples', 'Hashes'], (['plain', 'nice'] as const).map((k) => [k === 'plain' ? 'as started (nice 0)' : 'nice +10', fmt(late[k].p50, 2), fmt(late[k].p90, 2), fmt(late[k].p99, 2), fmt(late[k].max, 2), fmt(late[k].samples), fmt(late[k].hashes)]));
+    p();
+  }
+  const stalls = hostStallRows(r);
+  if (stalls.length) {
+    p('The idle machine\'s own stalls (bench/sut/stall-probe.ts): a thread spinning on each CPU at once, reading the clock back to back, before the SUTs start and after they stopped; every gap over 1 ms is time that thread did not run (the kernel or the hypervisor ran something else). Any request in flight during a gap takes that much longer, whatever the SUT does:');
+    p();
+    table(['When', 'CPU', 'Spun (s)', 'Lost (ms)', 'Gaps > 1 ms', '> 5 ms', '> 20 ms', 'Longest (ms)', 'Five longest (at s: ms)'], stalls);
     p();
   }
   const pst = r.scenarios.pgStatements as Record<string, { pgUsPerOp: number; clientUsPerOp: number; wallUsPerOp: number; ops: number }> | undefined;
@@ -742,4 +750,21 @@ function statementList(ms: Measurement[]): string {
   for (const m of ms) { if (!m.db) continue; n += m.completed; for (const [k, v] of Object.entries(m.db.statements)) tot[k] = (tot[k] ?? 0) + v; }
   // Statements seen less than once per 20 operations are the sweeper's and the like, not the operation's.
   return Object.entries(tot).filter(([, v]) => v / n >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v / n, 1)}`).join(', ');
+}
+
+type Stall = { wallMs: number; lostMs: number; gaps: number; over5: number; over20: number; maxMs: number; worst: Array<[number, number]> };
+const stallsOf = (r: Results) => (r.scenarios.hostStalls ?? {}) as Partial<Record<'start' | 'end', Record<string, Stall>>>;
+
+/** Rows of the host-stall table (bench/sut/stall-probe.ts), start and end of the run. */
+function hostStallRows(r: Results): string[][] {
+  return (['start', 'end'] as const).flatMap((when) => Object.entries(stallsOf(r)[when] ?? {}).map(([cpu, s]) => [
+    when === 'start' ? 'before the SUTs' : 'after them', cpu.replace('cpu', ''), fmt(s.wallMs / 1000, 1), fmt(s.lostMs), fmt(s.gaps), fmt(s.over5), fmt(s.over20), fmt(s.maxMs, 1),
+    s.worst.map(([at, g]) => `${fmt(at / 1000, 1)}: ${fmt(g, 1)}`).join(', '),
+  ]));
+}
+
+/** The longest gap any host-stall probe saw, if the run measured them. */
+function longestStall(r: Results): number | undefined {
+  const all = Object.values(stallsOf(r)).flatMap((x) => Object.values(x ?? {}).map((s) => s.maxMs));
+  return all.length ? Math.max(...all) : undefined;
 }
