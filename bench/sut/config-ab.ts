@@ -1,10 +1,13 @@
 // Bench-only: what parts of the gateway's client-credentials path cost apart from the rest — its
 // oidc-provider configuration, its inline ES256 signing, mounting in Fastify — against bare oidc-provider.
-// One process serves the same port four ways, switching between them every PHASE_MS, and charges the
+// One process serves the same port five ways, switching between them every PHASE_MS, and charges the
 // process's CPU time of each phase to the grants answered in it: all variants see the same machine at the
 // same moments, so the shared machine's noise cancels out of their ratio (separate processes measured in
 // turn did not resolve 5 % on a busy day). Run pinned to one CPU and load it from the other:
 //   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/token
+// The fifth way is the whole gateway (buildApp, product defaults, the bench's clients) on PostgreSQL when
+// DATABASE_URL is set (a database of its own: its migrations run there), else on PGlite in memory; it is
+// served at /oidc/token, and the other four get the same request with the path rewritten to /token.
 // Prints every 10 s: µs of CPU per grant under each variant and the difference, and each one's
 // server-side time per grant (p50 / p99).
 import http from 'node:http';
@@ -16,6 +19,15 @@ import { bareConfiguration } from './bare-config.ts';
 import { CLAIMS } from '../../src/protocols/oidc/claims.ts';
 import { ACR_VALUES } from '../../src/mfa/amr.ts';
 import { EXTRA_CLIENT_METADATA } from '../../src/protocols/oidc/clients.ts';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatewayConfig } from '../lib/fixtures.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createDb } from '../../src/storage/db.ts';
+import { createServices } from '../../src/services.ts';
+import { buildApp } from '../../src/app.ts';
 
 const PHASE_MS = 400;
 const port = Number(process.argv[2] ?? 4000);
@@ -54,10 +66,10 @@ const gatewayLike: Configuration = {
   conformIdTokenClaims: false,
 };
 
-// Four ways to serve the grant: the floor; the gateway's configuration; the floor with the gateway's inline
+// Five ways to serve the grant: the floor; the gateway's configuration; the floor with the gateway's inline
 // ES256 signing (src/protocols/oidc/inline-signing-keys.ts); the floor mounted in Fastify as
 // src/protocols/oidc/mount.ts mounts it (an onRequest hook that hijacks the reply and hands the raw request
-// to the provider).
+// to the provider); and the gateway itself (below).
 const inlineSigning: Configuration = {
   ...minimal,
   jwks: { keys: withInlineSigning(keys as never) as never },
@@ -68,13 +80,26 @@ const fastify = Fastify({ logger: false });
 fastify.addHook('onRequest', (req, reply, done) => { reply.hijack(); void floor(req.raw, reply.raw); done(); });
 fastify.all('/*', async () => undefined);
 await fastify.ready();
+// The whole gateway, as src/main.ts builds it (log lines go to stdout: redirect it to a file).
+const configFile = join(tmpdir(), `gatehouse-config-ab-${process.pid}.json`);
+writeFileSync(configFile, JSON.stringify(gatewayConfig({ saml: false })));
+const gwConfig = loadConfig({ env: {}, file: configFile, overrides: { server: { port, issuer }, database: { url: process.env.DATABASE_URL }, dataDir: ':memory:' } });
+const gwDb = await createDb({ url: gwConfig.database.url, dataDir: gwConfig.dataDir, poolMax: gwConfig.database.poolMax, connectionTimeoutMs: gwConfig.database.connectionTimeoutMs, statementTimeoutMs: gwConfig.database.statementTimeoutMs });
+const gateway = await buildApp(await createServices(gwConfig, createLogger(gwConfig.log.level), { db: gwDb }), { issuer });
+await gateway.ready();
+/** The four library variants answer at /token; the gateway at /oidc/token. */
+const atToken = (cb: (req: http.IncomingMessage, res: http.ServerResponse) => unknown) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+  if (req.url?.startsWith('/oidc/token')) req.url = req.url.slice('/oidc'.length);
+  return cb(req, res);
+};
 const configs = [
   ['minimal', floor],
   ['gateway-config', new Provider(issuer, gatewayLike).callback()],
   ['minimal+inline-ES256', new Provider(issuer, inlineSigning).callback()],
   ['minimal-in-fastify', (req: http.IncomingMessage, res: http.ServerResponse) => fastify.routing(req, res)],
+  ['gateway', (req: http.IncomingMessage, res: http.ServerResponse) => { if (!req.url?.startsWith('/oidc/')) req.url = `/oidc${req.url}`; gateway.routing(req, res); }],
 ] as const;
-const callbacks = configs.map(([, cb]) => cb);
+const callbacks = configs.map(([name, cb]) => (name === 'gateway' ? cb : atToken(cb)));
 let ci = 0;
 const grants = configs.map(() => 0);
 const cpu = configs.map(() => 0);
