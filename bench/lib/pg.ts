@@ -37,7 +37,7 @@ export class BenchPg {
 
   async info(): Promise<PgInfo> {
     const version = (await this.admin.query('SHOW server_version')).rows[0].server_version as string;
-    const names = ['synchronous_commit', 'fsync', 'wal_sync_method', 'shared_buffers', 'max_connections', 'full_page_writes', 'commit_delay', 'wal_level'];
+    const names = ['synchronous_commit', 'fsync', 'wal_sync_method', 'shared_buffers', 'max_connections', 'full_page_writes', 'commit_delay', 'wal_level', 'autovacuum'];
     const r = await this.admin.query('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)', [names]);
     const settings: Record<string, string> = {};
     for (const row of r.rows) settings[row.name] = row.unit && row.unit !== '8kB' ? `${row.setting} ${row.unit}` : row.unit === '8kB' ? `${Math.round(Number(row.setting) * 8 / 1024)} MB` : row.setting;

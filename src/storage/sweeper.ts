@@ -3,13 +3,20 @@
 import type { Services } from '../services.ts';
 import { sweepOidcModels } from './oidc-adapter.ts';
 
+const SLOW_SWEEP_MS = 250;
+
 export function startSweeper(s: Services, onTick?: () => Promise<void>): () => void {
   let running = false;
   const tick = async () => {
     if (running) return;
     running = true;
     try {
-      await sweepOidcModels(s.db);
+      const started = performance.now();
+      const rows = await sweepOidcModels(s.db);
+      const ms = Math.round(performance.now() - started);
+      // A slow sweep is worth an operator's eye (a large backlog, a bloated table with autovacuum off).
+      if (ms >= SLOW_SWEEP_MS) s.log.info({ event: 'sweep', rows, ms }, 'expired oidc rows deleted (slow sweep)');
+      else if (rows) s.log.debug({ event: 'sweep', rows, ms }, 'expired oidc rows deleted');
       await s.throttle.sweep();
       await s.audit.sweep(s.config.log.auditRetentionDays);
       await s.keys.sweep();

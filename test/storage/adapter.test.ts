@@ -149,6 +149,15 @@ async function sweeperTest(t: Test, db: Db) {
   const left = await db.query<{ id: string }>('SELECT id FROM oidc_models ORDER BY id');
   t.same(left.rows.map((r) => r.id), ['consumed-live', 'forever', 'live'], 'live, non-expiring and consumed-but-live rows stay');
   t.equal(await sweepOidcModels(db), 0, 'a second sweep finds nothing');
+
+  // In batches: a sweep goes on until a batch comes back short, and still takes only expired rows.
+  for (let i = 0; i < 7; i++) await at.upsert(`old-${i}`, { jti: `old-${i}`, kind: 'AccessToken' }, 600);
+  await db.query(`UPDATE oidc_models SET expires_at = now() - interval '1 second' WHERE id LIKE 'old-%'`);
+  const statements: string[] = [];
+  const watched = { ...db, query: (text: string, params?: unknown[]) => { statements.push(text); return db.query(text, params); } } as Db;
+  t.equal(await sweepOidcModels(watched, { batch: 3, pauseMs: 0 }), 7, 'seven expired rows in batches of three');
+  t.equal(statements.length, 3, 'three batches: 3 + 3 + 1');
+  t.same((await db.query<{ id: string }>('SELECT id FROM oidc_models ORDER BY id')).rows.map((r) => r.id), ['consumed-live', 'forever', 'live'], 'the live rows are still there');
 }
 
 // Probed before any test starts: a PGlite boot blocks the event loop long enough to time the probe out.
