@@ -4,7 +4,7 @@ import type { Test } from 'tap';
 import { freshDb, pgAvailable, PG_URL } from '../helpers/db.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrate.ts';
-import { createOidcAdapter, sweepOidcModels } from '../../src/storage/oidc-adapter.ts';
+import { createOidcAdapter, sweepOidcModels, SWEEP_SQL } from '../../src/storage/oidc-adapter.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
 import { ACCOUNT_JSON, USER_JSON, createUsers } from '../../src/users/users.ts';
@@ -158,6 +158,18 @@ async function sweeperTest(t: Test, db: Db) {
   t.equal(await sweepOidcModels(watched, { batch: 3, pauseMs: 0 }), 7, 'seven expired rows in batches of three');
   t.equal(statements.length, 3, 'three batches: 3 + 3 + 1');
   t.same((await db.query<{ id: string }>('SELECT id FROM oidc_models ORDER BY id')).rows.map((r) => r.id), ['consumed-live', 'forever', 'live'], 'the live rows are still there');
+
+  // The plan the pool's prepared statement ends up with (generic), on a table without statistics: a batch
+  // walks the expires_at index. A table scan here made each minute's sweep read every row (bench soak).
+  const plan = await db.transaction(async (q) => {
+    await q.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await q.query(`PREPARE sweep_plan_check(int) AS ${SWEEP_SQL}`);
+    try {
+      return JSON.stringify((await q.query('EXPLAIN (FORMAT JSON) EXECUTE sweep_plan_check(500)')).rows);
+    } finally { await q.query('DEALLOCATE sweep_plan_check'); }
+  });
+  t.match(plan, /Index Scan/, 'the batch is read through an index');
+  t.notMatch(plan, /Seq Scan/, 'never a scan of the whole table');
 }
 
 // Probed before any test starts: a PGlite boot blocks the event loop long enough to time the probe out.
