@@ -3,6 +3,7 @@
 import type { Measurement } from './measure.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { PgInfo } from './pg.ts';
+import type { StallResult } from '../sut/stall-probe.ts';
 import { fmt, median, summarize, type Summary } from './stats.ts';
 
 /** A profile taken in the bench (run.ts profiled): its summary, file, and the operations of its load window. */
@@ -155,7 +156,9 @@ export function renderReport(r: Results): string {
   const qMany = quiet(gwCc.median) * pairedMany.median;
   const rfKa = fig(runsOf(r, 'refresh', 'keepalive'));
   const rfTls = fig(runsOf(r, 'refresh', 'tls-per-request'));
-  const rfApi = fig(runsOf(r, 'refresh', 'keepalive-api-jwt'));
+  const rfApiRuns = runsOf(r, 'refresh', 'keepalive-api-jwt');
+  const rfApi = fig(rfApiRuns);
+  const pairedRfApi = pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive');
   const lgPwd = fig(runsOf(r, 'login', 'password', 'gw-pg'));
   const lgCheap = fig(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg'));
   const lgTotp = fig(runsOf(r, 'login', 'password+totp', 'gw-pg'));
@@ -178,7 +181,7 @@ export function renderReport(r: Results): string {
   const quietTotpExtra = quietRate(runsOf(r, 'login', 'password', 'gw-pg'), { hashMs }) / quietRate(runsOf(r, 'login', 'password+totp', 'gw-pg'), { hashMs }) - 1;
   const qRfKa = quietRate(runsOf(r, 'refresh', 'keepalive'));
   const qRfTls = quietRate(runsOf(r, 'refresh', 'tls-per-request'), { fGw: fTls });
-  const qRfApi = quietRate(runsOf(r, 'refresh', 'keepalive-api-jwt'));
+  const qRfApi = quietRate(rfApiRuns);
   const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in'));
   const qSamlAssert = quietRate(runsOf(r, 'saml', 'sso-signed-in-assertion'));
   const totpPaired = pairedRatioVariants(r, 'login', 'password', 'password+totp', 'gw-pg'); // pwd per CPU-s ÷ totp per CPU-s = totp cost ÷ pwd cost
@@ -249,7 +252,7 @@ export function renderReport(r: Results): string {
         + (pst ? ` (same run, one statement in isolation: −${fmt(namedGain('upsert') * 100)} % PostgreSQL CPU per upsert, −${fmt(namedGain('find') * 100)} % per find)` : '')
         + '. **Since:** the flush sends BEGIN, the consume, the writes and COMMIT in one write and one round trip (pg pool in pipeline mode, the socket corked; `Db.transaction(…, { oneRoundTrip: true })`; an A/B of this step alone: −10 to −17 % PostgreSQL CPU per refresh and per login); a lost consume now fails with an error that aborts the transaction (so the writes behind it roll back) instead of being checked before the writes are sent; a token is read together with its Grant in one statement (the Grant lookup oidc-provider makes next costs no round trip; 3 → 2 reads per refresh, and one fewer per code exchange and userinfo call), and since 2026-12-06 with its account too (oidc-provider\'s findAccount costs no statement either: 2 → 1 read per refresh; A/B: +1.5 % refreshes per SUT CPU-second, −4 % gateway CPU, PostgreSQL CPU unchanged, since the commit dominates it); '
         + `and since 2026-12-06 the commit is one statement of data-modifying CTEs instead of BEGIN, the statements and COMMIT, wherever no two writes can touch one row (src/storage/one-statement.ts; every commit of a password login, the refresh, all three commits of a signed-in SAML round trip)${oneStatement}. `
-        + `**Since 2026-12-07:** a client that does not call userinfo can take its code-flow access tokens as JWTs for the API resource (\`accessTokenAudience: api\`, or \`resource=\` per request): no AccessToken row is written${rfApi.n ? ` (the keep-alive refresh with it: ${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} per SUT CPU-second, paired; ≈ ${fmt(qRfApi)} estimated)` : ''}. The default stays the opaque userinfo token, which is what a client calling userinfo needs.`);
+        + `**Since 2026-12-07:** a client that does not call userinfo can take its code-flow access tokens as JWTs for the API resource (\`accessTokenAudience: api\`, or \`resource=\` per request): no AccessToken row is written${rfApi.n ? ` (the keep-alive refresh with it: ${pctDiff(pairedRfApi.median, 1)} per SUT CPU-second, paired; ≈ ${fmt(qRfApi)} estimated)` : ''}. The default stays the opaque userinfo token, which is what a client calling userinfo needs.`);
     }
     if (lgPwd.n) out.push(`**Password login:** ${fmt(lgPwd.median, 1)} per SUT CPU-s measured, ≈ ${fmt(quietLoginRate(lgPwd.median))} estimated (target 100). The hash is ${fmt(hashShare * 100)} % of the login's CPU measured (≈ ${fmt(quietHashShare * 100)} % quiet; target ≥ 60 %): `
       + `the non-hash part is ${fmt(nonHashMs, 1)} ms here (≈ ${fmt(quietNonHashMs, 1)} ms quiet, G4 wants ≤ 3 ms), over 5 HTTP exchanges with ${fmt(perOp(pw, 'reads'), 0)} reads and ${fmt(durable(pw), 0)} durable commits (G8 wants ≤ 4), PostgreSQL ${fmt(pgMsPer(pw), 1)} ms of it. `
@@ -351,7 +354,7 @@ export function renderReport(r: Results): string {
   rows.push(['… refresh, new TLS connection per request', '(G3: ≥ 1,000)', range(rfTls), rfTls.n ? `${pctDiff(pairedRatioVariants(r, 'refresh', 'tls-per-request', 'keepalive').median, 1)} vs keep-alive (paired)` : '', rfTls.n ? `≈ ${fmt(qRfTls)}` : '–',
     rateVerdict(rfTls.n, rfTls.median, qRfTls, 1000)]);
   if (rfApi.n) {
-    rows.push(['… refresh, keep-alive, access token a JWT for the API (client `accessTokenAudience: api`: no token row)', '(the same)', range(rfApi), `${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} vs the opaque userinfo token (paired)`, `≈ ${fmt(qRfApi)}`,
+    rows.push(['… refresh, keep-alive, access token a JWT for the API (client `accessTokenAudience: api`: no token row)', '(the same)', range(rfApi), `${pctDiff(pairedRfApi.median, 1)} vs the opaque userinfo token (paired)`, `≈ ${fmt(qRfApi)}`,
       rateVerdict(rfApi.n, rfApi.median, qRfApi, 1000)]);
   }
   rows.push(['Full password login (authorize → form → code → token), argon2id m=19 MiB t=2', '≥ 100 /core-s', range(lgPwd, 1),
@@ -596,8 +599,7 @@ export function renderReport(r: Results): string {
   const rfm = runsOf(r, 'refresh', 'keepalive');
   if (rfm.length) {
     p(`Refresh with rotation: ${fmt(durable(rfm), 1)} durable commits and ${fmt(perOp(rfm, 'reads'), 1)} reads per refresh (${statementList(rfm)}); PostgreSQL ${fmt(pgMsPer(rfm), 2)} ms CPU per refresh, ${fmt(pgShare(rfm) * 100)} % of the SUT's CPU.`);
-    const api = runsOf(r, 'refresh', 'keepalive-api-jwt');
-    if (api.length) p(`With the access token a JWT for the API (a client with \`accessTokenAudience: api\`, README "Access tokens for your APIs"): ${fmt(durable(api), 1)} durable commits and ${fmt(perOp(api, 'reads'), 1)} reads per refresh (${statementList(api)}); PostgreSQL ${fmt(pgMsPer(api), 2)} ms CPU per refresh, ${fmt(pgShare(api) * 100)} % of the SUT's CPU; gateway and PostgreSQL together ${pctDiff(pairedRatioVariants(r, 'refresh', 'keepalive-api-jwt', 'keepalive').median, 1)} refreshes per SUT CPU-second (paired).`);
+    if (rfApiRuns.length) p(`With the access token a JWT for the API (a client with \`accessTokenAudience: api\`, README "Access tokens for your APIs"): ${fmt(durable(rfApiRuns), 1)} durable commits and ${fmt(perOp(rfApiRuns, 'reads'), 1)} reads per refresh (${statementList(rfApiRuns)}); PostgreSQL ${fmt(pgMsPer(rfApiRuns), 2)} ms CPU per refresh, ${fmt(pgShare(rfApiRuns) * 100)} % of the SUT's CPU; gateway and PostgreSQL together ${pctDiff(pairedRfApi.median, 1)} refreshes per SUT CPU-second (paired).`);
     p();
   }
 
@@ -752,8 +754,7 @@ function statementList(ms: Measurement[]): string {
   return Object.entries(tot).filter(([, v]) => v / n >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v / n, 1)}`).join(', ');
 }
 
-type Stall = { wallMs: number; lostMs: number; gaps: number; over5: number; over20: number; maxMs: number; worst: Array<[number, number]> };
-const stallsOf = (r: Results) => (r.scenarios.hostStalls ?? {}) as Partial<Record<'start' | 'end', Record<string, Stall>>>;
+const stallsOf = (r: Results) => (r.scenarios.hostStalls ?? {}) as Partial<Record<'start' | 'end', Record<string, StallResult>>>;
 
 /** Rows of the host-stall table (bench/sut/stall-probe.ts), start and end of the run. */
 function hostStallRows(r: Results): string[][] {

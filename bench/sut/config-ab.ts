@@ -4,7 +4,7 @@
 // process's CPU time of each phase to the grants answered in it: all variants see the same machine at the
 // same moments, so the shared machine's noise cancels out of their ratio (separate processes measured in
 // turn did not resolve 5 % on a busy day). Run pinned to one CPU and load it from the other:
-//   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/token
+//   taskset -c 0 node bench/sut/config-ab.ts 4000 & npx autocannon -c 32 -d 60 -m POST … http://127.0.0.1:4000/oidc/token
 // The fifth way is the whole gateway (buildApp, product defaults, the bench's clients) on PostgreSQL when
 // DATABASE_URL is set (a database of its own: its migrations run there), else on PGlite in memory; it is
 // served at /oidc/token, and the other four get the same request with the path rewritten to /token.
@@ -25,7 +25,6 @@ import { join } from 'node:path';
 import { gatewayConfig } from '../lib/fixtures.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createDb } from '../../src/storage/db.ts';
 import { createServices } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 
@@ -84,8 +83,7 @@ await fastify.ready();
 const configFile = join(tmpdir(), `gatehouse-config-ab-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify(gatewayConfig({ saml: false })));
 const gwConfig = loadConfig({ env: {}, file: configFile, overrides: { server: { port, issuer }, database: { url: process.env.DATABASE_URL }, dataDir: ':memory:' } });
-const gwDb = await createDb({ url: gwConfig.database.url, dataDir: gwConfig.dataDir, poolMax: gwConfig.database.poolMax, connectionTimeoutMs: gwConfig.database.connectionTimeoutMs, statementTimeoutMs: gwConfig.database.statementTimeoutMs });
-const gateway = await buildApp(await createServices(gwConfig, createLogger(gwConfig.log.level), { db: gwDb }), { issuer });
+const gateway = await buildApp(await createServices(gwConfig, createLogger(gwConfig.log.level)), { issuer });
 await gateway.ready();
 /** The four library variants answer at /token; the gateway at /oidc/token. */
 const atToken = (cb: (req: http.IncomingMessage, res: http.ServerResponse) => unknown) => (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -97,7 +95,7 @@ const configs = [
   ['gateway-config', new Provider(issuer, gatewayLike).callback()],
   ['minimal+inline-ES256', new Provider(issuer, inlineSigning).callback()],
   ['minimal-in-fastify', (req: http.IncomingMessage, res: http.ServerResponse) => fastify.routing(req, res)],
-  ['gateway', (req: http.IncomingMessage, res: http.ServerResponse) => { if (!req.url?.startsWith('/oidc/')) req.url = `/oidc${req.url}`; gateway.routing(req, res); }],
+  ['gateway', (req: http.IncomingMessage, res: http.ServerResponse) => gateway.routing(req, res)],
 ] as const;
 const callbacks = configs.map(([name, cb]) => (name === 'gateway' ? cb : atToken(cb)));
 let ci = 0;
