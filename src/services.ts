@@ -36,12 +36,13 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
     if (applied.length) log.info({ applied }, 'database migrations applied');
   }
   const box = createSecretBox(config.secret);
-  const metrics = createMetrics(() => db.poolStats());
+  const passwords = createPasswords(config.passwords);
+  const metrics = createMetrics(() => db.poolStats(), passwords.queued);
   return {
     config, log, db, box,
     keys: createSigningKeys(db, box),
     users: createUsers(db),
-    passwords: createPasswords(config.passwords),
+    passwords,
     throttle: createLoginThrottle(db, config.security),
     audit: createAudit(db, log, (e) => countAuditEvent(metrics, e)),
     metrics,

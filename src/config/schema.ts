@@ -107,6 +107,7 @@ export const ConfigSchema = Type.Object({
     iterations: Int('argon2id iterations (OWASP: 2)', 2, { minimum: 1 }),
     parallelism: Int('argon2id parallelism', 1, { minimum: 1 }),
     minLength: Int('Minimum password length', 12, { minimum: 8 }),
+    maxQueueWaitMs: Int('Longest expected wait for a hashing slot (at most one hash per core runs at a time). A password check that would wait longer is refused at once with 503 and Retry-After, so a login flood cannot queue without bound; 0 = queue without limit.', 5000, { minimum: 0 }),
   }, { ...Strict, default: {} }),
   security: Type.Object({
     lockoutThreshold: Int('Consecutive failures of one account before a temporary lockout', 10, { minimum: 1, maximum: 100 }),

@@ -1,12 +1,13 @@
 // Password step: throttle check → verify (same time for unknown users) → record → finish `login`.
+// A check refused by a full hashing queue records nothing: it was not an attempt (users/passwords.ts).
 import type { User, Users } from '../users/users.ts';
-import type { Passwords } from '../users/passwords.ts';
+import { HashingBusyError, type Passwords } from '../users/passwords.ts';
 import type { LoginThrottle } from '../security/login-throttle.ts';
 import type { Audit } from '../platform/audit.ts';
 
 export type PasswordResult =
   | { ok: true; user: User }
-  | { ok: false; reason: 'invalid' | 'account_locked' | 'ip_limited' | 'malformed'; retryAfterSeconds?: number };
+  | { ok: false; reason: 'invalid' | 'account_locked' | 'ip_limited' | 'malformed' | 'busy'; retryAfterSeconds?: number };
 
 export interface PasswordCheckDeps { users: Users; passwords: Passwords; throttle: LoginThrottle; audit: Audit }
 
@@ -32,8 +33,13 @@ export function createPasswordCheck(d: PasswordCheckDeps) {
     }
     const user = await d.users.findByUsername(username);
     let ok = false;
-    if (user && !user.disabled) ok = await d.passwords.verify(user.passwordHash, password);
-    else await d.passwords.verifyDummy(password);
+    try {
+      if (user && !user.disabled) ok = await d.passwords.verify(user.passwordHash, password);
+      else await d.passwords.verifyDummy(password);
+    } catch (err) {
+      if (err instanceof HashingBusyError) return { ok: false, reason: 'busy', retryAfterSeconds: err.retryAfterSeconds };
+      throw err;
+    }
     if (ok && user) {
       await d.throttle.succeed(username, verdict);
       await d.audit.record({ type: 'login.password', outcome: 'success', userId: user.id, username: user.username, ip, clientId });

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.ts';
 import type { Csrf } from './csrf.ts';
 import type { PasswordCheck } from './login.ts';
 import { loginPage } from './views/login.ts';
+import { BUSY_TEXT } from './views/message.ts';
 import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
 import { clientPolicy } from '../protocols/oidc/clients.ts';
@@ -74,6 +75,11 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
       const shown = typeof username === 'string' ? username.slice(0, 128) : '';
       if (r.reason === 'malformed') return renderLogin(c, 400, 'Enter your username and password.', shown);
       if (r.reason === 'invalid') return renderLogin(c, 401, 'The username or password is incorrect.', shown);
+      if (r.reason === 'busy') {
+        req.log.warn({ event: 'GW_LOGIN_BUSY', retryAfter: r.retryAfterSeconds }, 'password check refused: hashing queue full');
+        reply.header('retry-after', String(r.retryAfterSeconds));
+        return renderLogin(c, 503, BUSY_TEXT, shown);
+      }
       reply.header('retry-after', String(r.retryAfterSeconds ?? 60));
       return renderLogin(c, 429, r.reason === 'ip_limited'
         ? 'Too many sign-in attempts from your network. Wait a minute and try again.'

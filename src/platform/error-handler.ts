@@ -1,10 +1,12 @@
-// The last line: no stack trace or internal detail ever reaches a response. Database outages answer 503
-// with Retry-After; client mistakes keep their 4xx; everything else is a generic 500 with the request id.
+// The last line: no stack trace or internal detail ever reaches a response. Database outages and a full
+// password-hashing queue answer 503 with Retry-After; client mistakes keep their 4xx; everything else is a
+// generic 500 with the request id.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../storage/db.ts';
 import { isConnectionError } from '../storage/db.ts';
-import { messagePage, unavailablePage } from '../interaction/views/message.ts';
+import { busyPage, messagePage, unavailablePage } from '../interaction/views/message.ts';
+import { HashingBusyError } from '../users/passwords.ts';
 import type { Theme } from '../views/layout.ts';
 
 /**
@@ -24,6 +26,13 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { db: 
       return html
         ? reply.type('text/html; charset=utf-8').send(unavailablePage(opts.theme))
         : reply.send({ error: 'temporarily_unavailable', code: 'GW_UNAVAILABLE' });
+    }
+    if (err instanceof HashingBusyError) {
+      req.log.warn({ event: 'GW_BUSY', retryAfter: err.retryAfterSeconds }, 'password check refused: hashing queue full');
+      reply.code(503).header('retry-after', String(err.retryAfterSeconds)).header('cache-control', 'no-store');
+      return html
+        ? reply.type('text/html; charset=utf-8').send(busyPage(opts.theme))
+        : reply.send({ error: 'temporarily_unavailable', code: 'GW_BUSY' });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode
       : BAD_INPUT_SQLSTATES.has(err.code ?? '') ? 400 : 500;

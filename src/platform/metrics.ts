@@ -2,7 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditEvent } from './audit.ts';
 
-export function createMetrics(poolStats?: () => { total: number; idle: number; waiting: number }) {
+export function createMetrics(poolStats?: () => { total: number; idle: number; waiting: number }, hashQueue?: () => number) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' }); // gatehouse_process_*, gatehouse_nodejs_*
   const m = {
@@ -20,6 +20,12 @@ export function createMetrics(poolStats?: () => { total: number; idle: number; w
     new Gauge({
       name: 'gatehouse_db_pool_connections', help: 'Database pool connections by state', labelNames: ['state'], registers: [registry],
       collect() { const s = poolStats(); this.set({ state: 'total' }, s.total); this.set({ state: 'idle' }, s.idle); this.set({ state: 'waiting' }, s.waiting); },
+    });
+  }
+  if (hashQueue) {
+    new Gauge({
+      name: 'gatehouse_password_checks_queued', help: 'Password hashes waiting for a hashing slot (beyond passwords.maxQueueWaitMs they are refused with 503)', registers: [registry],
+      collect() { this.set(hashQueue()); },
     });
   }
   return m;

@@ -5,6 +5,7 @@ import * as client from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { discover, loginAndGetTokens, startAuthorize, submitLogin } from '../helpers/oidc.ts';
 import { ACR_MFA } from '../../src/mfa/amr.ts';
+import { HashingBusyError } from '../../src/users/passwords.ts';
 import { accountCount, ageMfa, auditOf, checkPageRules, open, PASSWORD, portalGateway, signedInBrowser, submit, walk } from './helpers.ts';
 
 const NEW_PASSWORD = 'violet kettle drums at noon';
@@ -58,6 +59,25 @@ t.test('password change', async (t) => {
     }
     t.ok(await passwordUnchanged());
     t.match((await auditOf(gw, user.id, 'account.password')).slice(2).map((a) => a.reason), ['wrong_password', 'common', 'common', 'too_short', 'mismatch']);
+  });
+
+  t.test('a full hashing queue: 503 with Retry-After, the same form, nothing recorded', async (t) => {
+    // The queue itself is exercised for real in test/security/hash-queue.test.ts; here only its refusal.
+    const { verify } = gw.services.passwords;
+    gw.services.passwords.verify = () => Promise.reject(new HashingBusyError(3));
+    t.teardown(() => { gw.services.passwords.verify = verify; });
+    const audited = (await auditOf(gw, user.id, 'account.password')).length;
+    const throttleRows = async () => (await gw.services.db.query(`SELECT key, failures FROM login_throttle ORDER BY key`)).rows;
+    const throttleBefore = await throttleRows();
+    const res = await submit(gw, b, form.page, '/account/password', { current: PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    const page = await res.text();
+    t.equal(res.status, 503);
+    t.equal(res.headers.get('retry-after'), '3');
+    t.match(alert(page), /Many people are signing in right now/);
+    t.match(page, /action="\/account\/password"/, 'the form again, to submit once more');
+    t.ok(await passwordUnchanged());
+    t.equal((await auditOf(gw, user.id, 'account.password')).length, audited, 'not an attempt: no audit row');
+    t.same(await throttleRows(), throttleBefore, 'and no throttle failure');
   });
 
   t.test('stale second factor: step-up (max_age=0, MFA acr), then back at the same form', async (t) => {

@@ -1,6 +1,9 @@
 // Password change: fresh second factor, current password (throttled like a login), the new password's
 // rules, then every other session of the user ends and everything issued to them before is revoked.
+// A full hashing queue (users/passwords.ts) answers the form again with 503 and changes nothing.
 import type { FastifyInstance } from 'fastify';
+import { HashingBusyError } from '../../users/passwords.ts';
+import { BUSY_TEXT } from '../../interaction/views/message.ts';
 import { endPortalSessions } from '../session-store.ts';
 import { checkNewPassword, PROBLEM_TEXT } from '../password-policy.ts';
 import { revokeUserAccess } from '../revoke.ts';
@@ -29,6 +32,18 @@ export function registerPassword(app: FastifyInstance, d: PortalDeps, kit: Kit) 
   app.post(PATH, async (req, reply) => {
     const c = await kit.signedIn(req, reply, PATH);
     if (!c || !(await kit.csrfOk(c, 'password', OP)) || !(await kit.requireFresh(c, OP, PATH))) return reply;
+    try {
+      return await change(c);
+    } catch (err) {
+      if (!(err instanceof HashingBusyError)) throw err;
+      req.log.warn({ event: 'GW_BUSY', retryAfter: err.retryAfterSeconds }, 'password check refused: hashing queue full');
+      reply.header('retry-after', String(err.retryAfterSeconds));
+      return render(c, 503, BUSY_TEXT);
+    }
+  });
+
+  async function change(c: SignedInContext) {
+    const { req, reply } = c;
     const { user } = c;
     const [current, next, confirm] = ['current', 'password', 'confirm'].map((k) => field(req.body, k)) as [string, string, string];
     const fail = async (status: number, reason: string, text: string) => {
@@ -54,5 +69,5 @@ export function registerPassword(app: FastifyInstance, d: PortalDeps, kit: Kit) 
     kit.count(OP.action, 'success');
     await kit.audit(c, OP.audit, 'success', { detail: { ...revoked, portalSessions } });
     return reply.code(303).header('cache-control', 'no-store').redirect('/account?done=password', 303);
-  });
+  }
 }

@@ -25,3 +25,11 @@ export function unavailablePage(theme: Theme): string {
     message: 'The sign-in service is temporarily unavailable.', next: 'Wait a moment and try again.',
   });
 }
+
+/** What a user reads when the password check was refused because the hashing queue is full. */
+export const BUSY_TEXT = 'Many people are signing in right now. Wait a few seconds and try again.';
+
+/** The page for a busy answer outside the sign-in form (served with 503 and Retry-After). */
+export function busyPage(theme: Theme): string {
+  return messagePage(theme, { title: 'Busy', code: 'GW_BUSY', message: BUSY_TEXT, next: 'Go back and submit the form again.' });
+}
