@@ -41,7 +41,7 @@ t.test('the queue admits what fits in the wait limit and refuses the rest at onc
 t.test('a refused first check for an unknown user does not spoil the next ones', async (t) => {
   const passwords = createPasswords({ memoryKiB: 4096, iterations: 2, parallelism: 1, slots: 1, maxQueueWaitMs: 1 });
   const stored = await passwords.hash('pw');
-  const { refused } = await outcomes([passwords.verify(stored, 'pw'), passwords.verifyDummy('x'), passwords.verifyDummy('y')]);
+  const { refused } = await outcomes<unknown>([passwords.verify(stored, 'pw'), passwords.verifyDummy('x'), passwords.verifyDummy('y')]);
   t.ok(refused.length >= 1 && refused.every((e) => e instanceof HashingBusyError), 'the dummy checks behind a running hash are refused');
   await passwords.verifyDummy('z');
   t.pass('a later dummy check completes');
