@@ -5,6 +5,7 @@
 // npm run bench:quick                     (a smoke run: short windows, no latency runs or profiles)
 // node bench/run.ts --render=bench/out/latest.json [--to=FILE]   (rewrite the report from saved results)
 // BENCH_NODE_FLAGS='--perf-basic-prof' npm run bench -- …           (extra node flags for every child: JIT symbols for `perf record -C 0 -g`)
+// BENCH_BASE_ENV='MALLOC_ARENA_MAX=2' npm run bench -- --against=<checkout>   (environment of the --against gateway only)
 // BENCH_POOL_MAX=2 npm run bench -- …                             (the gateway's database pool size instead of the product's 10; the
 //                                                                  gateway reads only its config file, not the environment)
 // BENCH_POOL_NICE=5 npm run bench -- …                            (the nice value of the gateway's pool threads instead of the product's +10)
@@ -189,7 +190,11 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
   const c = spawnChild({
     name, cpu: o.bootCpu ?? BOOT_CPU, script: o.root ? join(o.root, 'bench/sut/gateway.ts') : 'bench/sut/gateway.ts', args: [JSON.stringify(spec)], logFile: join(logDir, `${name}.log`),
     execArgv: ['--expose-gc'], ...(o.root ? { cwd: o.root } : {}),
-    ...(process.env.BENCH_POOL_NICE ? { env: { BENCH_POOL_NICE: process.env.BENCH_POOL_NICE } } : {}),
+    env: {
+      ...(process.env.BENCH_POOL_NICE ? { BENCH_POOL_NICE: process.env.BENCH_POOL_NICE } : {}),
+      // An environment-only A/B (MALLOC_ARENA_MAX=2, say): --against the same checkout, this env on its side only.
+      ...(o.root && process.env.BENCH_BASE_ENV ? Object.fromEntries(process.env.BENCH_BASE_ENV.split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string])) : {}),
+    },
   });
   children.push(c);
   await c.once('ready', 300_000);
@@ -356,7 +361,7 @@ await scenario('micro', async () => {
 
 // ---------------------------------------------------------------------------------------------- SUTs (ready)
 const [bare, gw, lite, many, warnlog, bareFastify, defaults, base] = await Promise.all([booting.bare, booting.gw, booting.lite, booting.many, booting.warnlog, booting.bareFastify, booting.defaults, booting.base]);
-if (against) results.notes.push(`--against: gw-pg-base is the gateway of commit ${against.rev} (${against.dir}), interleaved run by run with gw-pg in the client-credentials, login and SAML scenarios.`);
+if (against) results.notes.push(`--against: gw-pg-base is the gateway of commit ${against.rev} (${against.dir})${process.env.BENCH_BASE_ENV ? `, started with ${process.env.BENCH_BASE_ENV}` : ''}, interleaved run by run with gw-pg in the client-credentials, login and SAML scenarios.`);
 for (const s of [bare, gw, lite, many, warnlog, bareFastify, defaults, base]) {
   if (!s) continue;
   results.memory[s.name] = { label: s.label, startMs: s.startMs, startCpuS: s.startCpuS, idle: await settledRss(s) };

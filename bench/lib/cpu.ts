@@ -1,6 +1,6 @@
 // Kernel accounting for the figures: CPU-seconds of a process (utime + stime of all its threads, from
 // /proc/<pid>/stat), its resident memory, and CPU pinning through taskset.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let tck: number | undefined;
@@ -20,6 +20,24 @@ export function cpuSeconds(pid: number): number | undefined {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14, stime field 15.
   return (Number(rest[11]) + Number(rest[12])) / clockTicks();
+}
+
+/**
+ * utime + stime in seconds of a process's libuv pool threads (Node names them `libuv-worker`), where the
+ * gateway's argon2id hashes run: the hash's CPU where it really runs, beside everything else on the core.
+ */
+export function poolCpuSeconds(pid: number): number | undefined {
+  let tids: string[];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return undefined; }
+  let total = 0;
+  for (const tid of tids) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; } // the thread ended
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'libuv-worker') continue;
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(rest[11]) + Number(rest[12])) / clockTicks();
+  }
+  return total;
 }
 
 export interface Memory { rssMiB: number; hwmMiB: number }

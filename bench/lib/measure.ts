@@ -1,7 +1,7 @@
 // One measured window: the load generator runs, and the system under test's CPU-seconds are read from the
 // kernel before and after — the gateway process plus, on PostgreSQL, its backend processes (found by
 // application_name and pinned to the gateway's CPU).
-import { clockTicks, cpuSeconds, cpuTimes, pin } from './cpu.ts';
+import { clockTicks, cpuSeconds, cpuTimes, pin, poolCpuSeconds } from './cpu.ts';
 import type { Child } from './proc.ts';
 import type { BenchPg } from './pg.ts';
 import type { LoopResult } from '../load/runner.ts';
@@ -18,6 +18,8 @@ export interface Measurement {
   run: number | 'warmup' | 'latency' | 'latency-core';
   completed: number; errors: number; firstError?: string; wallSeconds: number;
   cpuGateway: number; cpuPg: number; cpu: number;
+  /** Of cpuGateway, the libuv pool threads' (argon2id hashes; a gateway only). */
+  cpuPool?: number;
   /** The figure: completed operations per SUT CPU-second (gateway + its PostgreSQL backends). */
   perCpuS: number; perGatewayCpuS: number; rps: number;
   /** CPU 0 busy time not spent by the SUT (other processes on the machine), seconds. */
@@ -44,10 +46,12 @@ export async function measure(ctx: MeasureContext, sut: Sut, scenario: string, v
   if (o.counters && sut.kind === 'gateway') await sut.child.call('counters', { reset: true });
   const start = new Map<number, number>();
   for (const p of [sut.child.pid, ...before]) start.set(p, cpuSeconds(p) ?? 0);
+  const pool0 = sut.kind === 'gateway' ? poolCpuSeconds(sut.child.pid) : undefined;
   const c0 = cpuTimes()[ctx.cpu];
   const r = await load();
   const c1 = cpuTimes()[ctx.cpu];
   const gw = (cpuSeconds(sut.child.pid) ?? NaN) - start.get(sut.child.pid)!;
+  const pool1 = pool0 === undefined ? undefined : poolCpuSeconds(sut.child.pid);
   const after = await pgPids(ctx, sut);
   let pgCpu = 0;
   for (const p of new Set([...before, ...after])) {
@@ -60,7 +64,7 @@ export async function measure(ctx: MeasureContext, sut: Sut, scenario: string, v
   return {
     scenario, variant, sut: sut.name, run,
     completed: r.completed, errors: r.errors, firstError: r.firstError, wallSeconds: r.wallSeconds,
-    cpuGateway: gw, cpuPg: pgCpu, cpu, perCpuS: r.completed / cpu, perGatewayCpuS: r.completed / gw,
+    cpuGateway: gw, cpuPg: pgCpu, cpu, cpuPool: pool0 === undefined || pool1 === undefined ? undefined : pool1 - pool0, perCpuS: r.completed / cpu, perGatewayCpuS: r.completed / gw,
     rps: r.completed / r.wallSeconds, cpu0Other: Math.max(0, busy - cpu),
     latency: r.latency, extra: r.extra, db,
   };
