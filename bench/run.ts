@@ -193,7 +193,7 @@ async function startGateway(name: string, db: 'pg' | 'pglite', o: { manyClients?
     env: {
       ...(process.env.BENCH_POOL_NICE ? { BENCH_POOL_NICE: process.env.BENCH_POOL_NICE } : {}),
       // An environment-only A/B (MALLOC_ARENA_MAX=2, say): --against the same checkout, this env on its side only.
-      ...(o.root && process.env.BENCH_BASE_ENV ? Object.fromEntries(process.env.BENCH_BASE_ENV.split(' ').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string])) : {}),
+      ...(o.root && process.env.BENCH_BASE_ENV ? Object.fromEntries(process.env.BENCH_BASE_ENV.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}),
     },
   });
   children.push(c);
