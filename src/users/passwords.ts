@@ -38,26 +38,28 @@ export class HashingBusyError extends Error {
  * ahead of it times the recent hash time (a moving average of wall time, which is what it will wait),
  * divided by the slots. Unknown until the first hash completes, so the first ones always queue.
  */
-function limiter(slots: number, maxWaitMs: number) {
+export function limiter(slots: number, maxWaitMs: number) {
   let active = 0;
   let avgMs = 0;
   const queue: Array<() => void> = [];
   const limit = async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= slots) {
+    if (active < slots) active++;
+    else {
       const waitMs = ((queue.length + 1) * avgMs) / slots;
       if (maxWaitMs > 0 && waitMs > maxWaitMs) throw new HashingBusyError(Math.min(30, Math.max(1, Math.ceil(waitMs / 1000))));
+      // The slot is handed over by the check that finishes (`active` keeps counting it), so no newcomer
+      // can take it in between and run one more than `slots`.
       await new Promise<void>((resolve) => queue.push(resolve));
     }
-    active++;
     const started = performance.now();
     try { return await fn(); } finally {
       const ms = performance.now() - started;
       avgMs = avgMs ? avgMs * 0.9 + ms * 0.1 : ms;
-      active--;
-      queue.shift()?.();
+      const next = queue.shift();
+      if (next) next(); else active--;
     }
   };
-  return Object.assign(limit, { queued: () => queue.length });
+  return Object.assign(limit, { queued: () => queue.length, active: () => active });
 }
 
 export function createPasswords(p: PasswordParams): Passwords {
