@@ -12,14 +12,17 @@ export function clockTicks(): number {
   return tck;
 }
 
-/** utime + stime in seconds, or undefined when the process is gone. Counts every thread (libuv pool included). */
-export function cpuSeconds(pid: number): number | undefined {
-  let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
+/** A /proc stat line's command name and utime + stime in seconds. */
+function parseStat(stat: string): { name: string; cpuS: number } {
   // The command name is in parentheses and may contain spaces: split after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14, stime field 15.
-  return (Number(rest[11]) + Number(rest[12])) / clockTicks();
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuS: (Number(rest[11]) + Number(rest[12])) / clockTicks() };
+}
+
+/** utime + stime in seconds, or undefined when the process is gone. Counts every thread (libuv pool included). */
+export function cpuSeconds(pid: number): number | undefined {
+  try { return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuS; } catch { return undefined; }
 }
 
 /**
@@ -31,11 +34,9 @@ export function poolCpuSeconds(pid: number): number | undefined {
   try { tids = readdirSync(`/proc/${pid}/task`); } catch { return undefined; }
   let total = 0;
   for (const tid of tids) {
-    let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; } // the thread ended
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'libuv-worker') continue;
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(rest[11]) + Number(rest[12])) / clockTicks();
+    let t: { name: string; cpuS: number };
+    try { t = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')); } catch { continue; } // the thread ended
+    if (t.name === 'libuv-worker') total += t.cpuS;
   }
   return total;
 }

@@ -64,7 +64,7 @@ export async function measure(ctx: MeasureContext, sut: Sut, scenario: string, v
   return {
     scenario, variant, sut: sut.name, run,
     completed: r.completed, errors: r.errors, firstError: r.firstError, wallSeconds: r.wallSeconds,
-    cpuGateway: gw, cpuPg: pgCpu, cpu, cpuPool: pool0 === undefined || pool1 === undefined ? undefined : pool1 - pool0, perCpuS: r.completed / cpu, perGatewayCpuS: r.completed / gw,
+    cpuGateway: gw, cpuPg: pgCpu, cpu, cpuPool: pool1 === undefined ? undefined : pool1 - pool0!, perCpuS: r.completed / cpu, perGatewayCpuS: r.completed / gw,
     rps: r.completed / r.wallSeconds, cpu0Other: Math.max(0, busy - cpu),
     latency: r.latency, extra: r.extra, db,
   };

@@ -198,6 +198,13 @@ export function renderReport(r: Results): string {
   const durable = (ms: Measurement[]) => perOp(ms, 'writesEffective') + perOp(ms, 'writeTransactions');
   const pgShare = (ms: Measurement[]) => median(ms.map((m) => m.cpuPg / m.cpu));
   const pgMsPer = (ms: Measurement[]) => median(ms.map((m) => (m.cpuPg * 1000) / m.completed));
+  // The libuv pool threads' CPU (argon2id; measured since 2026-12-07, so older runs have none: rows and
+  // sentences that use it are left out for them), over the runs that have it.
+  const pooled = (ms: Measurement[], f: (m: Measurement & { cpuPool: number }) => number) =>
+    median(ms.filter((m): m is Measurement & { cpuPool: number } => m.cpuPool !== undefined).map(f));
+  const poolMsPer = (ms: Measurement[]) => pooled(ms, (m) => (m.cpuPool * 1000) / m.completed);
+  const poolShare = (ms: Measurement[]) => pooled(ms, (m) => m.cpuPool / m.cpu);
+  const hasPool = (ms: Measurement[]) => ms.some((m) => m.cpuPool !== undefined);
   const cpu0Other = median(r.measurements.filter((m) => typeof m.run === 'number').map((m) => m.cpu0Other / m.wallSeconds));
   const gwMem = r.memory['gw-pg'];
   const liteMem = r.memory['gw-pglite'];
@@ -360,9 +367,8 @@ export function renderReport(r: Results): string {
   rows.push(['Full password login (authorize → form → code → token), argon2id m=19 MiB t=2', '≥ 100 /core-s', range(lgPwd, 1),
     lgPwd.n ? `${ratio(lgPwd.median, micro('argon2id-verify'))} of the raw argon2id rate` : '–', lgPwd.n ? `≈ ${fmt(quietLoginRate(lgPwd.median))}` : '–',
     rateVerdict(lgPwd.n, lgPwd.median, quietLoginRate(lgPwd.median), 100)]);
-  // Measured directly since 2026-12-07: the CPU of the pool threads the hashes run on, over the SUT's.
-  const pooled = runsOf(r, 'login', 'password', 'gw-pg').filter((m) => m.cpuPool !== undefined);
-  const directShare = pooled.length ? `; the hashing pool threads' own CPU: ${fmt(median(pooled.map((m) => m.cpuPool! / m.cpu)) * 100)} % of the SUT's` : '';
+  const pwdRuns = runsOf(r, 'login', 'password', 'gw-pg');
+  const directShare = hasPool(pwdRuns) ? `; the hashing pool threads' own CPU: ${fmt(poolShare(pwdRuns) * 100)} % of the SUT's` : '';
   rows.push(['… the hash\'s share of the login\'s CPU', '≥ 60 %', lgCheap.n ? `${fmt(hashShare * 100)} % [${fmt((1 - cheapOverPwd.max) * 100)}–${fmt((1 - cheapOverPwd.min) * 100)}]` : '–',
     lgCheap.n ? `paired with cheap-hash logins; argon2id baseline ÷ login CPU: ${fmt(hashShareMicro * 100)} %${directShare}` : '–', lgPwd.n ? `≈ ${fmt(quietHashShare * 100)} %` : '–',
     !lgCheap.n ? 'not measured' : hashShare >= 0.6 && quietHashShare < 0.6
@@ -574,10 +580,6 @@ export function renderReport(r: Results): string {
     const pw = runsOf(r, 'login', 'password', 'gw-pg');
     const to = runsOf(r, 'login', 'password+totp', 'gw-pg');
     const ls = r.scenarios.login ?? {};
-    // Measurements from before 2026-12-07 (late morning) have no pool figure: the row and sentence are left out.
-    const poolMsPer = (ms0: Measurement[]) => median(ms0.filter((m) => m.cpuPool !== undefined).map((m) => (m.cpuPool! * 1000) / m.completed));
-    const poolShare = (ms0: Measurement[]) => median(ms0.filter((m) => m.cpuPool !== undefined).map((m) => m.cpuPool! / m.cpu));
-    const hasPool = pw.some((m) => m.cpuPool !== undefined);
     p('## Login cost breakdown');
     p();
     const ct = runsOf(r, 'login', 'password-cheap-hash+totp', 'gw-pg');
@@ -586,7 +588,7 @@ export function renderReport(r: Results): string {
     table(['', 'Password', 'Password, cheap hash (m=1 MiB t=1)', 'Password + TOTP', ...c4(() => 'Cheap hash + TOTP')], [
       ['CPU per login (gateway + PostgreSQL), ms', fmt(loginMs, 1), fmt(nonHashMs, 1), fmt(cpuMs(lgTotp), 1), ...c4(() => fmt(cpuMs(lgCheapTotp), 1))],
       ['… of which PostgreSQL, ms', fmt(pgMsPer(pw), 1), fmt(pgMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(pgMsPer(to), 1), ...c4(() => fmt(pgMsPer(ct), 1))],
-      ...(hasPool ? [['… of which the hashing pool (libuv threads: argon2id), ms', fmt(poolMsPer(pw), 1), fmt(poolMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(poolMsPer(to), 1), ...c4(() => fmt(poolMsPer(ct), 1))]] : []),
+      ...(hasPool(pw) ? [['… of which the hashing pool (libuv threads: argon2id), ms', fmt(poolMsPer(pw), 1), fmt(poolMsPer(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), 1), fmt(poolMsPer(to), 1), ...c4(() => fmt(poolMsPer(ct), 1))]] : []),
       ['HTTP requests per login', reqs(pw), reqs(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg')), reqs(to), ...c4(() => reqs(ct))],
       ['SQL reads per login', fmt(perOp(pw, 'reads'), 1), '', fmt(perOp(to, 'reads'), 1), ...c4(() => fmt(perOp(ct, 'reads'), 1))],
       ['Autocommit writes per login (that changed a row)', `${fmt(perOp(pw, 'writes'), 1)} (${fmt(perOp(pw, 'writesEffective'), 1)})`, '', `${fmt(perOp(to, 'writes'), 1)} (${fmt(perOp(to, 'writesEffective'), 1)})`, ...c4(() => `${fmt(perOp(ct, 'writes'), 1)} (${fmt(perOp(ct, 'writesEffective'), 1)})`)],
@@ -595,9 +597,9 @@ export function renderReport(r: Results): string {
     ]);
     p(`- The hash's share, paired run by run against the cheap-hash logins: **${fmt(hashShare * 100)} %** (target ≥ 60 %). Cross-check: argon2id verify alone costs ${fmt(hashMs, 1)} ms CPU on the same core = ${fmt(hashShareMicro * 100)} % of a login's ${fmt(loginMs, 1)} ms. `
       + `Non-hash work per login: ${fmt(nonHashMs, 1)} ms measured (≈ ${fmt(quietNonHashMs, 1)} ms on a quiet machine; G4 wants ≤ 3 ms).`);
-    if (hasPool) {
+    if (hasPool(pw)) {
       const cheap = runsOf(r, 'login', 'password-cheap-hash', 'gw-pg');
-      const restMs = (ms0: Measurement[]) => median(ms0.filter((m) => m.cpuPool !== undefined).map((m) => ((m.cpuGateway - m.cpuPool!) * 1000) / m.completed));
+      const restMs = (ms0: Measurement[]) => pooled(ms0, (m) => ((m.cpuGateway - m.cpuPool) * 1000) / m.completed);
       p(`- The hash where it runs: the gateway's libuv pool threads (argon2id, little else) used **${fmt(poolMsPer(pw), 1)} ms** of CPU per password login, **${fmt(poolShare(pw) * 100)} %** of the SUT's CPU `
         + `${Number.isFinite(hashMs) ? `(one verification alone in the baseline process: ${fmt(hashMs, 1)} ms)` : ''}. The rest of the paired difference is spent around the hash, not in it: per login, the gateway's other threads used ${fmt(restMs(pw), 1)} ms with the real hash against ${fmt(restMs(cheap), 1)} ms with the cheap one, `
         + `and PostgreSQL ${fmt(pgMsPer(pw), 1)} against ${fmt(pgMsPer(cheap), 1)} ms. Candidates, not separated: each hash walks 19 MiB and evicts the caches the request handlers and backends then refill on the same core, and at a quarter of the rate fewer requests share an event-loop turn and fewer commits a WAL flush.`);
