@@ -2,7 +2,7 @@
 // when the answer is sent (onSend runs before a byte leaves), instead of one autocommit each. Used by the
 // interaction screens (every route of their scope) and the SAML SSO routes (wrapped one by one).
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { flushUnit, newUnit, runInUnit, type Unit } from '../storage/unit-of-work.ts';
+import { discardUnit, flushUnit, newUnit, runInUnit, type Unit } from '../storage/unit-of-work.ts';
 import type { Db } from '../storage/db.ts';
 
 type Lost = { model: string; id: string };
@@ -25,6 +25,10 @@ export function requestUnits(app: FastifyInstance, o: RequestUnitOptions = {}) {
   app.addHook('onSend', async (req, reply, payload) => {
     const unit = units.get(req);
     if (!unit || unit.closed) return payload;
+    // A 5xx answer is a request that failed (the database away, a bug): what it queued is half its work,
+    // and is not written. Flushing it would also fail again during an outage, after the error handler had
+    // answered, and Fastify would then send the raw database error instead of the 503 page.
+    if (reply.statusCode >= 500) { discardUnit(unit); return payload; }
     const r = await flushUnit(unit, o.onLost);
     if (!r.ok) o.whenLost?.(reply, r.lost);
     return payload;

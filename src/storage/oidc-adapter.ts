@@ -2,7 +2,7 @@
 // Contract: panva/node-oidc-provider example/my_adapter.js (tested in test/storage/adapter-contract.ts).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
-import { CONSUME_SQL, currentUnit, dropGrantRows, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
+import { CONSUME_SQL, currentUnit, dropGrantRows, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
 import { createPrefetch, type PrefetchSources, type Row, type SnapshotRow } from './oidc-prefetch.ts';
 
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
@@ -211,6 +211,13 @@ export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
     async consume(id: string) {
       if (impossible(id)) throw new errors.InvalidGrant(`${this.model} not found`);
       const u = currentUnit();
+      // A code issued in this very unit (oidc-provider saves a code once, when it issues it, under a fresh
+      // random id) and redeemed in it (saml/inline-authorize.ts): no one outside this request has seen it,
+      // so it is spent by never being written.
+      if (u && this.model === 'AuthorizationCode' && u.overlay.get(rowKey(this.model, id))?.row.json) {
+        dropQueuedRow(u, this.model, id);
+        return;
+      }
       if (u?.deferConsume) {
         bindConsume(u, db, this.model, id);
         return;

@@ -48,6 +48,11 @@ export interface Unit {
   prefetched: Map<string, Record<string, unknown> | null>;
   /** Run once the flush committed (afterCommit): effects that must not count what a lost commit undid. */
   afterCommit: Array<() => void>;
+  /**
+   * The one oidc-provider request this unit lends itself to (saml/inline-authorize.ts): that request's writes
+   * are queued here instead of in a unit of its own (protocols/oidc/provider.ts unitOfWork).
+   */
+  guest?: object;
 }
 
 export type FlushResult = { ok: true; commits: number } | { ok: false; lost: { model: string; id: string } };
@@ -113,18 +118,24 @@ export function queueRow(u: Unit, db: Db, row: OverlayRow, statement: QueuedStat
   bind(u, db);
   const key = rowKey(row.model, row.id);
   const before = u.overlay.get(key);
-  if (before) u.statements[before.slot] = undefined;
+  if (before && before.slot >= 0) u.statements[before.slot] = undefined;
   u.statements.push({ ...statement, distinctRows: true }); // one queued write per row, as just ensured
   u.overlay.set(key, { row, slot: u.statements.length - 1 });
 }
 
+/** Unqueues a row written in this unit: it is never written, and this unit's reads see it as gone. */
+export function dropQueuedRow(u: Unit, model: string, id: string) {
+  const key = rowKey(model, id);
+  const queued = u.overlay.get(key);
+  if (!queued) return;
+  if (queued.slot >= 0) u.statements[queued.slot] = undefined;
+  u.overlay.set(key, { row: { ...queued.row, json: null }, slot: -1 });
+}
+
 /** Drops the queued rows of a grant (a revocation ran against the database meanwhile). */
 export function dropGrantRows(u: Unit, model: string, grantId: string) {
-  for (const [key, { row, slot }] of u.overlay) {
-    if (row.model === model && row.grantId === grantId && row.json !== null) {
-      u.statements[slot] = undefined;
-      u.overlay.set(key, { row: { ...row, json: null }, slot: -1 });
-    }
+  for (const { row } of u.overlay.values()) {
+    if (row.model === model && row.grantId === grantId && row.json !== null) dropQueuedRow(u, model, row.id);
   }
 }
 
@@ -202,6 +213,13 @@ async function write(u: Unit, onLost?: (q: Db, lost: { model: string; id: string
     await onLost?.(db, err.lost);
     return { ok: false, lost: err.lost };
   }
+}
+
+/** Closes the unit without writing anything it queued (its request failed); later writes go straight out. */
+export function discardUnit(u: Unit) {
+  u.closed = true;
+  u.statements.length = 0;
+  u.consumes.length = 0;
 }
 
 /**

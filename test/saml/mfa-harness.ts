@@ -98,7 +98,8 @@ export async function throughDuo(f: SamlFlow, duo: TestDuo): Promise<URL> {
   return cb;
 }
 
-export const isAutoPost = (f: SamlFlow) => f.url.pathname === '/saml/continue' && f.page.includes('id="saml-post"');
+// /saml/continue after a trip through the OIDC pipeline; /saml/sso itself for a signed-in browser (saml/inline-authorize.ts).
+export const isAutoPost = (f: SamlFlow) => (f.url.pathname === '/saml/continue' || f.url.pathname === '/saml/sso') && f.page.includes('id="saml-post"');
 
 /** The auto-post page's Response, decoded. */
 export function responseOf(f: SamlFlow) {

@@ -75,6 +75,38 @@ t.test('SAML on the OIDC pipeline', async (t) => {
     t.equal(r.profile, null, 'node-saml verifies the signed NoPassive status');
   });
 
+  t.test('a signed-in browser is answered by /saml/sso itself; a session cookie naming no live session changes nothing', async (t) => {
+    const browser = new Browser();
+    await redirectLogin(gw, sp, browser);
+    const signedIn = await browser.get(await sp.getAuthorizeUrlAsync('rs-inline', undefined, {}));
+    t.equal(signedIn.status, 200, 'signed in: the auto-post form at once');
+    t.ok(signedIn.headers.getSetCookie().some((c) => c.startsWith('_session=')), 'the session cookie oidc-provider renewed is passed on');
+
+    // ForceAuthn: oidc-provider's login prompt, passed on to the browser with its interaction cookies.
+    const forcedSp = await nodeSamlSp(gw, { forceAuthn: true });
+    const forced = await browser.get(await forcedSp.getAuthorizeUrlAsync('rs-forced', undefined, {}));
+    t.equal(forced.status, 303);
+    t.match(forced.headers.get('location') ?? '', /^\/interaction\//, 'ForceAuthn: straight to the login screen');
+    t.ok(forced.headers.getSetCookie().some((c) => c.startsWith('_interaction=')), 'with the interaction cookie');
+
+    // A cookie that names no session (expired, forged, from another gateway): the in-process authorization
+    // finds no session, exactly as a trip through /oidc/auth would.
+    const stale = new Browser();
+    const host = new URL(gw.url).hostname;
+    stale.cookies.set(host, new Map([['_session', 'nosuchsession0000000000000000000000000000000'], ['_session.sig', 'forged']]));
+    const passiveSp = await nodeSamlSp(gw, { passive: true });
+    const passive = await stale.get(await passiveSp.getAuthorizeUrlAsync('rs-stale', undefined, {}));
+    t.equal(passive.status, 200, 'IsPassive: answered at once');
+    const st = statusOf(readForm(await passive.text()).fields.SAMLResponse!);
+    t.same(st.codes, ['Responder', 'NoPassive'], 'with NoPassive');
+    const login = await stale.get(await sp.getAuthorizeUrlAsync('rs-stale-2', undefined, {}));
+    t.equal(login.status, 303);
+    t.match(login.headers.get('location') ?? '', /^\/interaction\//, 'otherwise: to the login screen');
+    const posted = await walkToPost(gw, stale, login);
+    t.ok(posted.sawLogin, 'the password is asked');
+    t.equal(posted.fields.RelayState, 'rs-stale-2', 'and the parked request is answered');
+  });
+
   t.test('RequestedAuthnContext for MFA runs the MFA step; the class comes from the amr table', async (t) => {
     const { secret } = await enrollTotp(gw, user.id);
     const browser = new Browser();
@@ -135,8 +167,14 @@ t.test('SAML on the OIDC pipeline', async (t) => {
 
   t.test('the parked request is bound to the browser that started it', async (t) => {
     const a = new Browser();
-    await redirectLogin(gw, sp, a); // a session, so the next start runs straight to /saml/continue
-    const start = await a.get(await sp.getAuthorizeUrlAsync('rs', undefined, {}));
+    await redirectLogin(gw, sp, a); // a session, so after the start the browser runs straight to /saml/continue
+    // The start without the session cookie, as a real browser sends an HTTP-POST AuthnRequest from the SP's
+    // site (SameSite=Lax): parked, and sent to /oidc/auth, where the cookie goes along.
+    const noSession = new Browser();
+    const host = new URL(gw.url).hostname;
+    noSession.cookies.set(host, new Map([...a.cookies.get(host)!].filter(([k]) => !k.startsWith('_session'))));
+    const start = await noSession.get(await sp.getAuthorizeUrlAsync('rs', undefined, {}));
+    t.ok(start.headers.get('location')?.startsWith(`${gw.url}/oidc/auth?`), 'without the session cookie: to the authorization endpoint');
     const { url: cont } = await a.follow(start, gw.url, (u) => u.pathname === '/saml/continue');
     t.equal(cont.pathname, '/saml/continue');
     const stolen = await new Browser().get(cont);

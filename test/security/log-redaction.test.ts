@@ -198,7 +198,7 @@ t.test('SAML flow (Redirect AuthnRequest, password, Duo deny, TOTP, encrypted as
   t.ok(Object.keys(secrets).some((k) => k.startsWith('cookie') && k.includes(' gh_saml ')), 'and the SAML browser cookie');
 
   const logs = gw.logs.join('\n');
-  t.ok(gw.logs.length > 30, `logs were captured (${gw.logs.length} lines)`);
+  t.ok(gw.logs.length > 20, `logs were captured (${gw.logs.length} lines)`);
   t.match(logs, /"url":"\/saml\/sso\?SAMLRequest=\[redacted\]&RelayState=\[redacted\]&SigAlg=[^"&]+&Signature=\[redacted\]"/, 'the AuthnRequest was logged, redacted');
   t.match(logs, /"url":"\/saml\/continue\?code=\[redacted\]&state=\[redacted\]/, 'the return to /saml/continue was logged, redacted');
   t.match(logs, /"url":"\/saml\/slo\?SAMLRequest=\[redacted\]/, 'the LogoutRequest was logged, redacted');

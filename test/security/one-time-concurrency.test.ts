@@ -242,6 +242,50 @@ t.test('SAML AuthnRequest ID: one signed request posted 20 times in parallel', a
   }));
 });
 
+t.test('SAML AuthnRequest ID from a signed-in browser (answered in-process): one request posted 20 times in parallel', async (t) => {
+  // A browser with a gateway session gets the Response from /saml/sso itself (saml/inline-authorize.ts): the
+  // message ID's first use, the code issued and redeemed inside the request and the sign-in are one commit.
+  const browser = new Browser();
+  const isPost = (page: string) => page.includes('id="saml-post"');
+  const first = await browser.follow(await browser.post(sso, { SAMLRequest: signedRequest(`_signin${++requestIds}_${Date.now()}`), RelayState: 'rs' }), gw.url);
+  const form = readForm(await first.res.text(), '/login');
+  const action = new URL(form.action, gw.url);
+  const done = await browser.follow(await browser.post(action, { ...form.fields, username: 'alice', password: PASSWORD }), action);
+  t.ok(isPost(await done.res.text()), 'signed in through the login form');
+  report.push(await raceRounds(t, 'SAML request ID, signed in', {
+    loserOutcomes: ['400 GW_SAML_REPLAY'],
+    async arm() {
+      const id = `_inline${++requestIds}_${Date.now()}`;
+      const SAMLRequest = signedRequest(id);
+      const responses: string[] = [];
+      const before = await samlSuccesses();
+      const counted = await assertionsCounted();
+      const codes = async () => (await gw.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_models WHERE model = 'AuthorizationCode'`)).rows[0]!.n;
+      const codesBefore = await codes();
+      return {
+        async fire() {
+          const res = await browser.post(sso, { SAMLRequest, RelayState: 'rs' });
+          const page = await res.text();
+          const won = res.status === 200 && isPost(page);
+          if (won) responses.push(readForm(page).fields.SAMLResponse!);
+          return { won, status: res.status, outcome: won ? '200' : `${res.status} ${errorCode(page)}` };
+        },
+        async after(t, _s, round) {
+          t.equal(responses.length, 1, `round ${round + 1}: one Response issued`);
+          const xml = Buffer.from(responses[0] ?? '', 'base64').toString('utf8');
+          t.match(xml, `InResponseTo="${id}"`, `round ${round + 1}: it answers the request`);
+          t.match(xml, 'urn:oasis:names:tc:SAML:2.0:status:Success', `round ${round + 1}: a successful Response`);
+          t.equal(await samlSuccesses(), before + 1, `round ${round + 1}: one sign-in audited`);
+          t.equal(await assertionsCounted(), counted + 1, `round ${round + 1}: one assertion counted in gatehouse_issued_total`);
+          const parked = await gw.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM saml_requests WHERE request_id = $1', [id]);
+          t.equal(parked.rows[0]!.n, 0, `round ${round + 1}: nothing parked`);
+          t.equal(await codes(), codesBefore, `round ${round + 1}: no authorization code written, by the winner or a loser`);
+        },
+      };
+    },
+  }));
+});
+
 t.test('SAML parked request (InResponseTo): the return from the login opened 20 times in parallel', async (t) => {
   report.push(await raceRounds(t, 'SAML parked request', {
     loserOutcomes: ['400 GW_SAML_EXPIRED'],
@@ -282,7 +326,7 @@ t.test('SAML parked request (InResponseTo): the return from the login opened 20 
 });
 
 t.test('report', async (t) => {
-  t.equal(report.length, 8, 'every one-time value was raced');
+  t.equal(report.length, 9, 'every one-time value was raced');
   for (const r of report) t.comment(`${r.value.padEnd(36)} ${r.rounds} rounds x ${r.parallel}: ${r.wins} successes, ${r.doubleSpends} double-spends`);
   t.notOk(gw.logs.some((l) => /"status":5\d\d/.test(l)), 'no 5xx in the request log');
   t.notOk(gw.logs.some((l) => l.includes('GW_ERR_INTERNAL')), 'no internal error logged');

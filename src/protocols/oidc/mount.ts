@@ -39,13 +39,15 @@ export function applyOutage(ctx: OutageCtx, isUnavailable: () => boolean, theme:
  * computed under server.trustProxy.
  */
 export function pinOrigin(req: FastifyRequest, issuer: string) {
-  const { host, proto } = originOf(issuer);
   const h = req.raw.headers;
-  h.host = host;
-  h['x-forwarded-host'] = host;
-  h['x-forwarded-proto'] = proto;
-  h['x-forwarded-for'] = req.ip;
+  Object.assign(h, pinnedHeaders(issuer, req.ip));
   delete h.forwarded;
+}
+
+/** The headers pinOrigin sets, for a request this process hands oidc-provider itself (saml/inline-authorize.ts). */
+export function pinnedHeaders(issuer: string, ip: string) {
+  const { host, proto } = originOf(issuer);
+  return { host, 'x-forwarded-host': host, 'x-forwarded-proto': proto, 'x-forwarded-for': ip };
 }
 
 // The issuer is fixed for a provider's life: parse it once, not on every request.

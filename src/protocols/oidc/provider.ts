@@ -16,7 +16,7 @@ import { createOidcPages } from './pages.ts';
 import { ownTokensOnly } from './token-access.ts';
 import { createOutboundFetch } from './outbound-fetch.ts';
 import { applyOutage } from './mount.ts';
-import { flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
+import { currentUnit, flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import type { Theme } from '../../views/layout.ts';
 import { EXTERNAL_SIGNING_ACK, withInlineSigning } from './inline-signing-keys.ts';
@@ -49,6 +49,13 @@ function unitOfWork(db: Db, theme: Theme, onError: (ctx: KoaContextWithOIDC, err
   const tokenPath = `${OIDC_PREFIX}/token`;
   const isUnavailable = () => db.isUnavailable();
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    // An authorization request made in-process by a SAML request joins that request's unit: its commit
+    // writes both (saml/inline-authorize.ts).
+    if (currentUnit()?.guest === ctx.req) {
+      await next();
+      applyOutage(ctx, isUnavailable, theme);
+      return;
+    }
     const unit = newUnit({ deferConsume: ctx.method === 'POST' && ctx.path === tokenPath });
     await runInUnit(unit, next);
     // A 5xx because the database is out: 503 (one middleware layer instead of a separate one).

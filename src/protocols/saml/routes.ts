@@ -12,7 +12,7 @@ import { SamlError } from './errors.ts';
 import { sendMetadata } from './metadata-route.ts';
 import { readQuery, SAML_PARAMS, type WireMessage } from './request-guard.ts';
 import { createSlo } from './slo.ts';
-import { createSso } from './sso.ts';
+import { createSso, type Browser } from './sso.ts';
 import { autoPostPage, POST_SCRIPT, samlErrorPage } from './views.ts';
 
 const COOKIE = 'gh_saml';
@@ -90,8 +90,15 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     return value ? c.s.box.mac('saml-browser', value) : undefined;
   }
 
+  /** The browser behind a login request, for sso.ts (its binding key, set as a cookie when new). */
+  const browserOf = (req: FastifyRequest, reply: FastifyReply): Browser => ({
+    key: browserKey(req, reply, true)!, cookie: req.headers.cookie, ip: req.ip,
+    userAgent: req.headers['user-agent'], acceptLanguage: req.headers['accept-language'],
+  });
+
   function send(reply: FastifyReply, a: Answer) {
     reply.header('cache-control', 'no-store');
+    for (const cookie of a.cookies ?? []) reply.header('set-cookie', cookie);
     if (a.kind === 'redirect') return reply.code(303).redirect(a.url, 303);
     const body = a.kind === 'post' ? autoPostPage(theme, { action: a.action, fields: a.fields, spName: a.spName }) : a.html;
     return reply.code(a.kind === 'post' ? 200 : a.status).type('text/html; charset=utf-8').send(body);
@@ -111,7 +118,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   app.get(PATHS.postScript, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(POST_SCRIPT));
 
-  const ssoHandler = inUnit(async (req, reply) => send(reply, await sso.start(wireOf(req), browserKey(req, reply, true)!)));
+  const ssoHandler = inUnit(async (req, reply) => send(reply, await sso.start(wireOf(req), browserOf(req, reply))));
   app.get(PATHS.sso, ssoHandler);
   app.post(PATHS.sso, ssoHandler);
 
@@ -124,7 +131,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   app.get(PATHS.init, inUnit(async (req, reply) => {
     const sp = (req.query as Record<string, unknown>).sp;
     if (typeof sp !== 'string' || !sp) throw new SamlError('GW_SAML_UNKNOWN_SP', 'no sp parameter');
-    return send(reply, await sso.startIdpInitiated(sp, browserKey(req, reply, true)!));
+    return send(reply, await sso.startIdpInitiated(sp, browserOf(req, reply)));
   }));
 
   const sloHandler = inUnit(async (req, reply) => send(reply, await slo.handle(wireOf(req))));
