@@ -163,9 +163,9 @@ export function renderReport(r: Results): string {
   const lgCheap = fig(runsOf(r, 'login', 'password-cheap-hash', 'gw-pg'));
   const lgTotp = fig(runsOf(r, 'login', 'password+totp', 'gw-pg'));
   const lgLite = fig(runsOf(r, 'login', 'password', 'gw-pglite'));
-  const samlSso = fig(runsOf(r, 'saml', 'sso-signed-in'));
-  const samlAssert = fig(runsOf(r, 'saml', 'sso-signed-in-assertion'));
-  const samlLogin = fig(runsOf(r, 'saml', 'login-password'));
+  const samlSso = fig(runsOf(r, 'saml', 'sso-signed-in', 'gw-pg'));
+  const samlAssert = fig(runsOf(r, 'saml', 'sso-signed-in-assertion', 'gw-pg'));
+  const samlLogin = fig(runsOf(r, 'saml', 'login-password', 'gw-pg'));
   const cpuMs = (s: Summary) => 1000 / s.median;
   const hashMs = 1000 / micro('argon2id-verify');
   const loginMs = cpuMs(lgPwd);
@@ -182,8 +182,8 @@ export function renderReport(r: Results): string {
   const qRfKa = quietRate(runsOf(r, 'refresh', 'keepalive'));
   const qRfTls = quietRate(runsOf(r, 'refresh', 'tls-per-request'), { fGw: fTls });
   const qRfApi = quietRate(rfApiRuns);
-  const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in'));
-  const qSamlAssert = quietRate(runsOf(r, 'saml', 'sso-signed-in-assertion'));
+  const qSaml = quietRate(runsOf(r, 'saml', 'sso-signed-in', 'gw-pg'));
+  const qSamlAssert = quietRate(runsOf(r, 'saml', 'sso-signed-in-assertion', 'gw-pg'));
   const totpPaired = pairedRatioVariants(r, 'login', 'password', 'password+totp', 'gw-pg'); // pwd per CPU-s ÷ totp per CPU-s = totp cost ÷ pwd cost
   // TOTP's extra CPU in ms, from cheap-hash logins with and without it, run by run: the same flow without the
   // hash's noise (a full-hash pair's difference is a few ms between two figures of ≈ 14–40 ms). As a share
@@ -294,7 +294,7 @@ export function renderReport(r: Results): string {
         + '**Next:** the refresh tail (its commits wait for the WAL flush, and PostgreSQL shares the core), the CPU per request at moderate load, and a latency driver that is never the bottleneck at bare oidc-provider\'s rate.');
     }
     if (samlSso.n) {
-      const sso = runsOf(r, 'saml', 'sso-signed-in');
+      const sso = runsOf(r, 'saml', 'sso-signed-in', 'gw-pg');
       const rsaMs = 1000 / micro('sign-RS256'); // one RSA-2048 signature (WebCrypto), same run
       const signShare = (sigs: number, rate: number) => (sigs * rsaMs) / (1000 / rate);
       out.push(`**SAML SSO:** ${fmt(samlSso.median, 1)} signed-in round trips per SUT CPU-s with \`sign: both\` (the default), ≈ ${fmt(qSaml)} estimated`
@@ -302,9 +302,9 @@ export function renderReport(r: Results): string {
         + ` (G6: ≥ 300). Bare samlify building and signing the same Response alone does ${fmt(micro('samlify-both'))} (both) and ${fmt(micro('samlify-assertion'))} (assertion) per CPU-s in this run, which the gateway no longer uses for them: its whole round trip costs ${fmt(micro('samlify-both') / samlSso.median, 1)}× that step alone (both) and ${fmt(micro('samlify-assertion') / samlAssert.median, 1)}× (assertion). `
         + `Per round trip: ${fmt(median(sso.map((m) => (m.extra.requests ?? NaN) / m.completed)), 0)} HTTP exchanges, ${fmt(durable(sso), 0)} durable commits and ${fmt(perOp(sso, 'reads'), 0)} reads; the RSA-2048 signatures are ≈ ${fmt(signShare(2, samlSso.median) * 100)} % of its CPU with two and ≈ ${fmt(signShare(1, samlAssert.median) * 100)} % with one (a raw signature: ${fmt(rsaMs, 2)} ms here)`
         + (samlProf ? `; XML handling (xpath, @xmldom/xmldom, samlify, xml-crypto) is ${fmt(share(samlProf, ['xpath', 'xmldom', 'samlify', 'xml-crypto']) * 100, 1)} % of the main thread (it was 32 %)` : '')
-        + '. **Done:** the IdP key version is checked on the sweeper\'s timer and entities are reused per SP and key version; the SAML routes are units of work (3 durable commits per round trip, test/saml/round-trip-commits.test.ts); the code is redeemed directly instead of through an injected token request; unsigned requests are read once. '
-        + '**This round:** the IdP writes every message in exclusive canonical form (src/protocols/saml/canonical.ts, templates.ts) and signs it without parsing (signature.ts: one SHA-256 of the element\'s text, the SignedInfo as text, one RSA signature); xml-crypto\'s three parses, canonicalisation and XPath per signature were ≈ 30 % of the round trip. test/saml/canonical.test.ts holds the premise against xml-crypto\'s canonicaliser with hostile values, and xmlsec1, xml-crypto and node-saml verify the signatures. Only a Response with an encrypted assertion still goes through samlify. A/B on the machine of this run, just before it: +32 to +35 % (both) and +14 to +18 % (assertion). '
-        + '**What is left:** three HTTP exchanges, two through oidc-provider (the internal authorize and the code redemption: the SAML IdP is a client of the gateway\'s own OIDC provider, so every policy and session rule is the OIDC one), the AuthnRequest\'s parse and Schema validation (in the warm worker), the reads and commits above, and the signature(s). **Next:** answer a signed-in browser\'s AuthnRequest without the internal authorize round trip when the session already satisfies the SP (one exchange fewer).');
+        + '. **Done:** the IdP key version is checked on the sweeper\'s timer and entities are reused per SP and key version; the SAML routes are units of work; the code is redeemed directly instead of through an injected token request; unsigned requests are read once; the IdP writes every message in exclusive canonical form (src/protocols/saml/canonical.ts, templates.ts) and signs it without parsing (signature.ts: one SHA-256 of the element\'s text, the SignedInfo as text, one RSA signature; xml-crypto\'s three parses, canonicalisation and XPath per signature were ≈ 30 % of the round trip; A/B then: +32 to +35 % (both), +14 to +18 % (assertion)). '
+        + '**Since 2026-12-07:** a browser that sends its session cookie is answered by /saml/sso itself: the gateway makes the authorization request the browser would have made, in-process (src/protocols/saml/inline-authorize.ts: light-my-request into oidc-provider with the browser\'s cookies, inside the SAML request\'s unit of work), and redeems the code it gets, which is issued and redeemed in one commit and never written. Every session, MFA, ForceAuthn and IsPassive rule is still oidc-provider\'s; a screen it wants is passed on. 3 HTTP exchanges and 3 commits became 1 and 1 (test/saml/round-trip-commits.test.ts). A/B, same run, 5 runs each (bench/out of 2026-12-07 10:00, a slow hour: ≈ 2× the CPU per round trip of the 07:09 run for both commits): +39 % [+13 to +48] (both) and +31 % [+28 to +52] (assertion) per SUT CPU-s, paired; PostgreSQL 1.15 against 1.97 ms and the gateway 5.5 against 6.6 ms per round trip (both). '
+        + '**What is left:** one HTTP exchange with oidc-provider\'s authorization request inside it, the AuthnRequest\'s parse and Schema validation (in the warm worker), the reads and the commit above, and the signature(s). **Next:** the Grant and the user are read again for the redemption (a prefetched row is handed out once per request): 3 → 1 read is possible.');
     }
     if (gwMem) out.push(`**Memory:** ${fmt(gwMem.idle.rssMiB)} MiB idle RSS (G7: ≤ 150 MB; bare oidc-provider ${fmt(r.memory['bare-op']?.idle.rssMiB ?? NaN)} MiB), ${fmt(gwMem.afterLoad?.rssMiB ?? NaN)} MiB after the load (peak ${fmt(gwMem.afterLoad?.hwmMiB ?? NaN)}): V8 grows its heap and argon2 maps 19 MiB per hash in flight. `
       + (gwMem.sessions ? `Sessions live in PostgreSQL (${fmt(gwMem.sessions.dbBytesPerSession)} bytes each): after writing and reading back ${fmt(gwMem.sessions.count)} of them the live heap moved ${fmt(gwMem.sessions.heapPer100kMiB, 1)} MiB per 100,000 and RSS ${fmt(gwMem.sessions.rssPer100kAfterReadMiB)} MiB per 100,000 (allocator growth during the bulk writes, not retained state). ` : '')
@@ -679,7 +679,7 @@ export function renderReport(r: Results): string {
   p();
   p(`- Bare samlify ${r.env.packages.samlify} (xml-crypto ${r.env.packages['xml-crypto']}) build + sign of a login Response, RSA-2048: assertion signed ${range(r.micro['samlify-assertion'] ?? summarize([]))}, assertion and response signed (the gateway's default) ${range(r.micro['samlify-both'] ?? summarize([]))} per CPU-s.`);
   if (samlSso.n) {
-    const sm = runsOf(r, 'saml', 'sso-signed-in');
+    const sm = runsOf(r, 'saml', 'sso-signed-in', 'gw-pg');
     p(`- Gateway, SP-initiated SSO over the Redirect binding (unsigned AuthnRequest), browser already signed in: ${range(samlSso, 1)} round trips per SUT CPU-s (${fmt(1000 / samlSso.median, 1)} ms CPU each, ${fmt(median(sm.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)} HTTP requests, ${fmt(durable(sm), 1)} durable commits and ${fmt(perOp(sm, 'reads'), 1)} reads); `
       + `with a password login each time: ${range(samlLogin, 1)} per SUT CPU-s. ${r.scenarios.saml?.wip ? 'The SAML code was uncommitted work in progress when this ran.' : ''}`);
     if (samlAssert.n) p(`- The same round trip to an SP registered with \`sign: assertion\`: ${range(samlAssert, 1)} per SUT CPU-s (${fmt(1000 / samlAssert.median, 1)} ms CPU each).`);

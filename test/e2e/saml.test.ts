@@ -51,7 +51,8 @@ t.test('SAML SP-initiated login with MFA, SSO into the OIDC app, single logout',
   const postScript = `${gw.url}/assets/saml-post.js`;
   await w.page.route(postScript, (r) => r.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: '' }));
   await w.page.goto(`${sp.url}/login`);
-  await w.at((u) => u.origin === gw.url && u.pathname === '/saml/continue');
+  // Signed in already: /saml/sso answers the AuthnRequest itself (src/protocols/saml/inline-authorize.ts).
+  await w.at((u) => u.origin === gw.url && u.pathname === '/saml/sso');
   // Its size is mostly the signed SAMLResponse it carries (about 8 KB of base64), not page weight.
   await w.step('saml-auto-post', { budget: 24 * 1024 });
   t.match(await w.page.locator('main').innerText(), /Signing you in to Sample SAML service provider/, 'the page names the SP');

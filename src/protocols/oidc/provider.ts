@@ -16,7 +16,7 @@ import { createOidcPages } from './pages.ts';
 import { ownTokensOnly } from './token-access.ts';
 import { createOutboundFetch } from './outbound-fetch.ts';
 import { applyOutage } from './mount.ts';
-import { currentUnit, flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
+import { currentUnit, discardUnit, flushUnit, newUnit, runInUnit } from '../../storage/unit-of-work.ts';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import type { Theme } from '../../views/layout.ts';
 import { EXTERNAL_SIGNING_ACK, withInlineSigning } from './inline-signing-keys.ts';
@@ -60,6 +60,8 @@ function unitOfWork(db: Db, theme: Theme, onError: (ctx: KoaContextWithOIDC, err
     await runInUnit(unit, next);
     // A 5xx because the database is out: 503 (one middleware layer instead of a separate one).
     applyOutage(ctx, isUnavailable, theme);
+    // A failed request writes nothing it queued (as platform/request-unit.ts).
+    if (ctx.status >= 500) { discardUnit(unit); return; }
     let r;
     try {
       r = await flushUnit(unit, (q, lost) => revokeReplayedGrant(q, lost.model, lost.id));
