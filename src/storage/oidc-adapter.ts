@@ -2,7 +2,8 @@
 // Contract: panva/node-oidc-provider example/my_adapter.js (tested in test/storage/adapter-contract.ts).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
-import { CONSUME_SQL, currentUnit, dropGrantRows, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
+import { jsonCopy } from './json-copy.ts';
+import { CONSUME_SQL, currentUnit, dropGrantRows, dropPrefetched, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
 import { createPrefetch, type PrefetchSources, type Row, type SnapshotRow } from './oidc-prefetch.ts';
 
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
@@ -63,22 +64,6 @@ function snapshotOf(model: string): Map<string, SnapshotRow | null> | undefined 
   let m = snapshots.get(u);
   if (!m) { m = new Map(); snapshots.set(u, m); }
   return m;
-}
-/**
- * A deep copy of a parsed JSON value (a payload as pg hands it out: plain objects, arrays, primitives).
- * structuredClone goes through V8's serializer: ≈ 4–6 µs for a Session or Interaction payload against
- * ≈ 0.5–1 µs here, and a login copies such a payload several times.
- */
-function jsonCopy<T>(v: T): T {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(jsonCopy) as T;
-  const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
-    const x = jsonCopy((v as Record<string, unknown>)[k]);
-    // JSON.parse makes "__proto__" an own key; assigning it would set the copy's prototype instead.
-    if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true }); else o[k] = x;
-  }
-  return o as T;
 }
 const copyOf = (row: SnapshotRow): SnapshotRow => ({ ...row, payload: jsonCopy(row.payload) });
 
@@ -199,6 +184,7 @@ export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
       if (impossible(grantId)) return;
       const u = currentUnit();
       if (u) dropGrantRows(u, this.model, grantId);
+      if (u && this.model === 'Grant') dropPrefetched('Grant', grantId);
       await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = $2', [grantId, this.model]);
     }
 

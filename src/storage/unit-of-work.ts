@@ -20,6 +20,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db, Queryable } from './db.ts';
 import { asOneStatement } from './one-statement.ts';
+import { jsonCopy } from './json-copy.ts';
 
 export interface QueuedStatement {
   text: string; params: unknown[];
@@ -53,6 +54,12 @@ export interface Unit {
    * are queued here instead of in a unit of its own (protocols/oidc/provider.ts unitOfWork).
    */
   guest?: object;
+  /**
+   * Prefetched rows stay for every later lookup in this unit (a copy each time) instead of being handed out
+   * once: set for a SAML request whose in-process authorization read the session, its Grants and account,
+   * which the code's redemption then looks up again (saml/inline-authorize.ts).
+   */
+  sharePrefetched?: boolean;
 }
 
 export type FlushResult = { ok: true; commits: number } | { ok: false; lost: { model: string; id: string } };
@@ -73,7 +80,8 @@ export function newUnit(opts: { deferConsume?: boolean } = {}): Unit {
 
 /**
  * A row prefetched in this request (see Unit.prefetched): its value (null: known not to exist), or undefined
- * when nothing was prefetched. Read once: a later lookup in the same request goes to the database.
+ * when nothing was prefetched. Read once (unless the unit shares them, see Unit.sharePrefetched): a later
+ * lookup in the same request goes to the database.
  */
 export function takePrefetched<T = Record<string, unknown>>(model: string, id: string): T | null | undefined {
   const u = currentUnit();
@@ -81,8 +89,14 @@ export function takePrefetched<T = Record<string, unknown>>(model: string, id: s
   const key = rowKey(model, id);
   if (!u.prefetched.has(key)) return undefined;
   const v = u.prefetched.get(key) as T | null;
+  if (u.sharePrefetched) return jsonCopy(v);
   u.prefetched.delete(key);
   return v;
+}
+
+/** Forgets a prefetched row (a write to it in this request made it stale). */
+export function dropPrefetched(model: string, id: string) {
+  currentUnit()?.prefetched.delete(rowKey(model, id));
 }
 
 /**

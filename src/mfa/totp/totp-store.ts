@@ -2,7 +2,7 @@
 // also under concurrent submissions, because the UPDATE only succeeds while last_step < step.
 import type { Db } from '../../storage/db.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
-import { oneTimeAtCommit, takePrefetched } from '../../storage/unit-of-work.ts';
+import { dropPrefetched, oneTimeAtCommit, takePrefetched } from '../../storage/unit-of-work.ts';
 import { accountUuid } from '../../storage/oidc-prefetch.ts';
 
 const PURPOSE = 'totp-seed';
@@ -29,7 +29,7 @@ export function createTotpStore(db: Db, box: SecretBox) {
     return (await db.query<SeedRow>('SELECT secret_enc, confirmed_at IS NOT NULL AS confirmed FROM mfa_totp WHERE user_id = $1', [userId])).rows[0];
   }
   /** A write to the seed row: a prefetched copy of it is stale from here on. */
-  const written = (userId: string) => { takePrefetched(SEED_ROW, userId); };
+  const written = (userId: string) => { dropPrefetched(SEED_ROW, userId); };
   return {
     async find(userId: string): Promise<{ secret: string; confirmed: boolean } | undefined> {
       const row = await seedRow(userId);

@@ -44,6 +44,8 @@ export async function authorizeInline(holder: ProviderHolder, url: string, conti
   if (from.cookie) headers.cookie = from.cookie;
   if (from.userAgent) headers['user-agent'] = from.userAgent;
   if (from.acceptLanguage) headers['accept-language'] = from.acceptLanguage;
+  // The redemption looks up the Grant and the account the authorization request read with the session.
+  unit.sharePrefetched = true;
   const res = await inject((req, raw) => {
     // The provider's unit-of-work middleware lets exactly this request object join the open unit; nothing
     // that arrives over the network can be it.
