@@ -219,6 +219,33 @@ let requestIds = 0;
 const samlSuccesses = async () => (await gw.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'saml.sso' AND outcome = 'success'`)).rows[0]!.n;
 const assertionsCounted = async () => (await gw.services.metrics.issued.get()).values.find((v) => v.labels.kind === 'saml_assertion')?.value ?? 0;
 
+/**
+ * A race whose winner gets the auto-post page: `send` fires one request; `after` checks that one successful
+ * Response answering `id` was issued, audited and counted once.
+ */
+async function oneResponse(id: string, send: () => Promise<Response>) {
+  const responses: string[] = [];
+  const before = await samlSuccesses();
+  const counted = await assertionsCounted();
+  return {
+    async fire() {
+      const res = await send();
+      const page = await res.text();
+      const won = res.status === 200 && page.includes('id="saml-post"');
+      if (won) responses.push(readForm(page).fields.SAMLResponse!);
+      return { won, status: res.status, outcome: won ? '200' : `${res.status} ${errorCode(page)}` };
+    },
+    async after(t: Test, round: number) {
+      t.equal(responses.length, 1, `round ${round + 1}: one Response issued`);
+      const xml = Buffer.from(responses[0] ?? '', 'base64').toString('utf8');
+      t.match(xml, `InResponseTo="${id}"`, `round ${round + 1}: it answers the request`);
+      t.match(xml, 'urn:oasis:names:tc:SAML:2.0:status:Success', `round ${round + 1}: a successful Response`);
+      t.equal(await samlSuccesses(), before + 1, `round ${round + 1}: one sign-in audited`);
+      t.equal(await assertionsCounted(), counted + 1, `round ${round + 1}: one assertion counted in gatehouse_issued_total`);
+    },
+  };
+}
+
 t.test('SAML AuthnRequest ID: one signed request posted 20 times in parallel', async (t) => {
   report.push(await raceRounds(t, 'SAML request ID', {
     loserOutcomes: ['400 GW_SAML_REPLAY'],
@@ -257,26 +284,13 @@ t.test('SAML AuthnRequest ID from a signed-in browser (answered in-process): one
     async arm() {
       const id = `_inline${++requestIds}_${Date.now()}`;
       const SAMLRequest = signedRequest(id);
-      const responses: string[] = [];
-      const before = await samlSuccesses();
-      const counted = await assertionsCounted();
       const codes = async () => (await gw.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_models WHERE model = 'AuthorizationCode'`)).rows[0]!.n;
       const codesBefore = await codes();
+      const race = await oneResponse(id, () => browser.post(sso, { SAMLRequest, RelayState: 'rs' }));
       return {
-        async fire() {
-          const res = await browser.post(sso, { SAMLRequest, RelayState: 'rs' });
-          const page = await res.text();
-          const won = res.status === 200 && isPost(page);
-          if (won) responses.push(readForm(page).fields.SAMLResponse!);
-          return { won, status: res.status, outcome: won ? '200' : `${res.status} ${errorCode(page)}` };
-        },
+        fire: race.fire,
         async after(t, _s, round) {
-          t.equal(responses.length, 1, `round ${round + 1}: one Response issued`);
-          const xml = Buffer.from(responses[0] ?? '', 'base64').toString('utf8');
-          t.match(xml, `InResponseTo="${id}"`, `round ${round + 1}: it answers the request`);
-          t.match(xml, 'urn:oasis:names:tc:SAML:2.0:status:Success', `round ${round + 1}: a successful Response`);
-          t.equal(await samlSuccesses(), before + 1, `round ${round + 1}: one sign-in audited`);
-          t.equal(await assertionsCounted(), counted + 1, `round ${round + 1}: one assertion counted in gatehouse_issued_total`);
+          await race.after(t, round);
           const parked = await gw.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM saml_requests WHERE request_id = $1', [id]);
           t.equal(parked.rows[0]!.n, 0, `round ${round + 1}: nothing parked`);
           t.equal(await codes(), codesBefore, `round ${round + 1}: no authorization code written, by the winner or a loser`);
@@ -301,26 +315,8 @@ t.test('SAML parked request (InResponseTo): the return from the login opened 20 
       }
       if (!isContinue(step.url)) throw new Error(`expected the return to /saml/continue, got ${step.res.status} ${step.url.href}`);
       const back = step.url;
-      const responses: string[] = [];
-      const before = await samlSuccesses();
-      const counted = await assertionsCounted();
-      return {
-        async fire() {
-          const res = await browser.get(back);
-          const page = await res.text();
-          const won = res.status === 200 && page.includes('id="saml-post"');
-          if (won) responses.push(readForm(page).fields.SAMLResponse!);
-          return { won, status: res.status, outcome: won ? '200' : `${res.status} ${errorCode(page)}` };
-        },
-        async after(t, _s, round) {
-          t.equal(responses.length, 1, `round ${round + 1}: one Response issued`);
-          const xml = Buffer.from(responses[0] ?? '', 'base64').toString('utf8');
-          t.match(xml, `InResponseTo="${id}"`, `round ${round + 1}: it answers the request`);
-          t.match(xml, 'urn:oasis:names:tc:SAML:2.0:status:Success', `round ${round + 1}: a successful Response`);
-          t.equal(await samlSuccesses(), before + 1, `round ${round + 1}: one sign-in audited`);
-          t.equal(await assertionsCounted(), counted + 1, `round ${round + 1}: one assertion counted in gatehouse_issued_total`);
-        },
-      };
+      const race = await oneResponse(id, () => browser.get(back));
+      return { fire: race.fire, after: (t, _s, round) => race.after(t, round) };
     },
   }));
 });
