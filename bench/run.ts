@@ -232,10 +232,17 @@ async function prepareRefreshChains(sut: Sut, client = WEB_CLIENT, scope?: strin
 
 type Variant = { sut: Sut; variant: string; load: (durationMs: number, rate?: number) => () => Promise<LoopResult>; counters?: boolean };
 
-/** Warm-up, then `runs` measured windows interleaved across the variants (ABCABC…), then one open-model run per variant at LATENCY_FRACTION of its peak. */
+/**
+ * Warm-up, then `runs` measured windows interleaved across the variants, in alternating order (ABC CBA ABC…:
+ * a variant's place in a round, and a drift across it, favour no variant; an A/A of the logins at 11:08 on
+ * 2026-12-07 measured −14 % between two identical gateways run ABAB), then one open-model run per variant
+ * at LATENCY_FRACTION of its peak.
+ */
 async function interleaved(scenario: string, variants: Variant[], o: { latency?: boolean; runs?: number } = {}) {
   for (const v of variants) record(await measure(ctx, v.sut, scenario, v.variant, 'warmup', v.load(P.warmMs), { counters: v.counters }));
-  for (const r of runs(o.runs)) for (const v of variants) record(await measure(ctx, v.sut, scenario, v.variant, r, v.load(P.runMs), { counters: v.counters }));
+  for (const r of runs(o.runs)) {
+    for (const v of r % 2 ? variants : [...variants].reverse()) record(await measure(ctx, v.sut, scenario, v.variant, r, v.load(P.runMs), { counters: v.counters }));
+  }
   if (o.latency === false || quick) return; // quick mode is a smoke run: no open-model latency runs
   for (const v of variants) {
     // This SUT's own peak: the variants of a scenario can share a variant name (cc: 'keepalive' on every SUT).
