@@ -10,6 +10,10 @@
 //    redeemed inside one unit is never written at all (storage/oidc-adapter.ts consume).
 // Without the session cookie (an HTTP-POST AuthnRequest from another site carries no SameSite=Lax cookie)
 // the browser takes the usual trip, where its cookies go along.
+// Relies on Koa handing the request object given to callback() through as ctx.req, and reading the pinned
+// X-Forwarded-* headers under `proxy = true` (provider.ts):
+// https://github.com/koajs/koa/blob/master/docs/api/context.md#ctxreq
+// https://github.com/koajs/koa/blob/master/docs/api/request.md#requestprotocol
 import inject from 'light-my-request';
 import { currentUnit } from '../../storage/unit-of-work.ts';
 import type { ProviderHolder } from '../oidc/mount.ts';
@@ -46,13 +50,17 @@ export async function authorizeInline(holder: ProviderHolder, url: string, conti
   if (from.acceptLanguage) headers['accept-language'] = from.acceptLanguage;
   // The redemption looks up the Grant and the account the authorization request read with the session.
   unit.sharePrefetched = true;
-  const res = await inject((req, raw) => {
-    // The provider's unit-of-work middleware lets exactly this request object join the open unit; nothing
-    // that arrives over the network can be it.
-    unit.guest = req;
-    void holder.callback()(req, raw);
-  }, { method: 'GET', url: u.pathname + u.search, headers, remoteAddress: from.ip });
-  unit.guest = undefined;
+  let res;
+  try {
+    res = await inject((req, raw) => {
+      // The provider's unit-of-work middleware lets exactly this request object join the open unit; nothing
+      // that arrives over the network can be it.
+      unit.guest = req;
+      void holder.callback()(req, raw);
+    }, { method: 'GET', url: u.pathname + u.search, headers, remoteAddress: from.ip });
+  } finally {
+    unit.guest = undefined;
+  }
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
   if (res.statusCode < 300 || res.statusCode >= 400 || !location) {
