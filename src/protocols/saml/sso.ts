@@ -1,5 +1,6 @@
-// Single sign-on: SP-initiated (/saml/sso, both bindings) and IdP-initiated (/saml/init) park the request
-// and send the browser into the OIDC pipeline (bridge.ts); /saml/continue turns the result into a signed
+// Single sign-on: SP-initiated (/saml/sso, both bindings) and IdP-initiated (/saml/init) send the login into
+// the OIDC pipeline (bridge.ts): in-process for a browser with a session (inline-authorize.ts), else by parking
+// the request and sending the browser to /oidc/auth, back at /saml/continue. The result becomes a signed
 // Response auto-posted to the ACS chosen at the start, never to anything the SP did not register.
 import { randomBytes } from 'node:crypto';
 import { ACR_PASSWORD, acrFor, hasMfa } from '../../mfa/amr.ts';
@@ -101,7 +102,7 @@ export function createSso(c: SamlContext) {
     }
     try {
       const signIn = await exchangeCode(c.holder.current(), c.s.db, c.issuer, c.s.box, sp, q.code, parked.id);
-      // Read with the code (users.ts ACCOUNT_JSON): no statement of its own.
+      // Read with the code (users.ts ACCOUNT_JSON), or in-process with the session: no statement of its own.
       const user = await c.s.users.findAccount(signIn.sub);
       if (!user || user.disabled) throw new SamlError('GW_SAML_AUTHN_FAILED', 'user missing or disabled');
       // The gateway never claims more than happened: no MFA in amr means no MFA class, and an SP that
@@ -132,7 +133,8 @@ export function createSso(c: SamlContext) {
         notBefore: new Date(now.getTime() - cfg.clockSkewSeconds * 1000), notOnOrAfter: new Date(now.getTime() + cfg.assertionTtlSeconds * 1000),
       });
       const samlResponse = await signLoginResponse({ idpEntityId: c.idpEntityId, issuer: c.issuer, key, sp, acsUrl: parked.acsUrl, ...(parked.requestId ? { inResponseTo: parked.requestId } : {}), responseId, assertionId, xml });
-      // Counted once the request's commit took the parked request and the code: a parallel loser hands out nothing.
+      // Counted once the request's commit won its one-time values (the parked request and the code, or in-process
+      // the message ID's first use): a parallel loser hands out nothing.
       afterCommit(() => c.s.metrics.issued.inc({ kind: 'saml_assertion' }));
       await c.s.audit.record({ type: 'saml.sso', outcome: 'success', userId: user.id, username: user.username, clientId: sp.entityId, detail: { amr: signIn.amr, authnClass, idpInitiated: !parked.requestId } });
       return { kind: 'post', action: parked.acsUrl, spName: sp.name, fields: { SAMLResponse: samlResponse, ...(parked.relayState !== null ? { RelayState: parked.relayState } : {}) } };
