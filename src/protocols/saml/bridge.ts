@@ -1,7 +1,8 @@
 // SAML rides the OIDC pipeline (DESIGN.md "One login pipeline"): each SP is an internal, first-party
 // client of our own oidc-provider, so login, MFA, amr/acr, single sign-on and logout live in one place.
-// /saml/sso parks the AuthnRequest and sends the browser to /oidc/auth as that client; /saml/continue
-// redeems the code in-process with oidc-provider's models and the token endpoint's checks (exchangeCode:
+// /saml/sso makes the authorization request as that client: in-process for a browser with a session
+// (inline-authorize.ts), else it parks the AuthnRequest and sends the browser to /oidc/auth. The code is
+// redeemed in-process with oidc-provider's models and the token endpoint's checks (exchangeCode:
 // one-time, PKCE, client, redirect_uri, grant) and reads sub, amr, acr and auth_time, and the
 // gateway session (Session.uid, which single logout needs) from the code itself.
 import { createHash } from 'node:crypto';
