@@ -78,6 +78,8 @@ const fail = (why: string) => new SamlError('GW_SAML_AUTHN_FAILED', why);
  *    (grant_source.js consumeGrantSource); otherwise the adapter's atomic UPDATE … WHERE consumed_at IS NULL
  *    decides — inside /saml/continue's unit of work as the first statements of its one commit, where a loser
  *    (a parallel redemption) rolls back, revokes the grant's tokens and answers an error page (routes.ts).
+ *    A code issued in-process within this very request (inline-authorize.ts) is dropped from the unit
+ *    instead, never written: no one else has seen it (storage/oidc-adapter.ts consume).
  * https://github.com/panva/node-oidc-provider/blob/main/lib/actions/grants/authorization_code.js
  */
 export async function exchangeCode(provider: Provider, db: Db, issuer: string, box: SecretBox, sp: SamlSp, codeValue: string, parkedId: string): Promise<SignIn> {
