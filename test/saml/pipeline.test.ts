@@ -150,7 +150,9 @@ t.test('SAML on the OIDC pipeline', async (t) => {
   t.test('IdP-initiated only for SPs that opt in', async (t) => {
     const browser = new Browser();
     await redirectLogin(gw, sp, browser);
-    const posted = await walkToPost(gw, browser, await browser.get(`${gw.url}/saml/init?sp=${encodeURIComponent(SP_ENTITY)}`), { password: false });
+    const init = await browser.get(`${gw.url}/saml/init?sp=${encodeURIComponent(SP_ENTITY)}`);
+    t.equal(init.status, 200, 'signed in: answered by /saml/init itself (in-process authorization), no redirect');
+    const posted = await walkToPost(gw, browser, init, { password: false });
     t.equal(posted.action, SP_ACS, 'posted to the default ACS');
     t.equal(posted.fields.RelayState, 'https://sp.example.test/home', 'the configured RelayState');
     const xml = Buffer.from(posted.fields.SAMLResponse!, 'base64').toString();
