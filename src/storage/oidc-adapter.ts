@@ -3,7 +3,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from './db.ts';
 import { jsonCopy } from './json-copy.ts';
-import { CONSUME_SQL, currentUnit, dropGrantRows, dropPrefetched, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
+import { CONSUME_SQL, currentUnit, dropGrantRows, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
 import { createPrefetch, type PrefetchSources, type Row, type SnapshotRow } from './oidc-prefetch.ts';
 
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
@@ -184,7 +184,6 @@ export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
       if (impossible(grantId)) return;
       const u = currentUnit();
       if (u) dropGrantRows(u, this.model, grantId);
-      if (u && this.model === 'Grant') dropPrefetched('Grant', grantId);
       await db.query('DELETE FROM oidc_models WHERE grant_id = $1 AND model = $2', [grantId, this.model]);
     }
 

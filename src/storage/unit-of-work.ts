@@ -146,11 +146,15 @@ export function dropQueuedRow(u: Unit, model: string, id: string) {
   u.overlay.set(key, { row: { ...queued.row, json: null }, slot: -1 });
 }
 
-/** Drops the queued rows of a grant (a revocation ran against the database meanwhile). */
+/**
+ * Drops this model's queued rows of a grant, and the Grant itself if it was prefetched (a revocation ran
+ * against the database meanwhile).
+ */
 export function dropGrantRows(u: Unit, model: string, grantId: string) {
   for (const { row } of u.overlay.values()) {
     if (row.model === model && row.grantId === grantId && row.json !== null) dropQueuedRow(u, model, row.id);
   }
+  if (model === 'Grant') u.prefetched.delete(rowKey('Grant', grantId));
 }
 
 /** Thrown inside the flush transaction when a deferred consume lost the race: rolls everything back. */

@@ -13,9 +13,10 @@ export interface SamlContext {
 }
 
 /** How a handler answers the browser; routes.ts renders it. */
-export type Answer =
-  | { kind: 'redirect'; url: string; cookies?: string[] }
-  | { kind: 'post'; action: string; fields: Record<string, string>; spName: string; cookies?: string[] }
-  | { kind: 'page'; status: number; html: string; cookies?: string[] };
+export type Answer = (
+  | { kind: 'redirect'; url: string }
+  | { kind: 'post'; action: string; fields: Record<string, string>; spName: string }
+  | { kind: 'page'; status: number; html: string }
+) & { /** Set-Cookie lines to pass on (an in-process authorization's, inline-authorize.ts). */ cookies?: string[] };
 
 export const endpointUrl = (c: Pick<SamlContext, 'issuer'>, path: string) => `${c.issuer}${path}`;
