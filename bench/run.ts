@@ -35,6 +35,7 @@ import { statementCosts } from './lib/pg-statements.ts';
 import { flushCosts } from './lib/flush-costs.ts';
 import type { LoopResult } from './load/runner.ts';
 import type { StallResult } from './sut/stall-probe.ts';
+import type { SamlTarget } from './load/flows.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -526,7 +527,7 @@ await scenario('saml', async () => {
   const meta = await fetch(`${gw.base}/saml/metadata`).then((r) => r.status).catch(() => 0);
   if (meta !== 200) { results.scenarios.saml = { note: `not measured: /saml/metadata answered ${meta}` }; return; }
   await seed(gw, 's', P.users);
-  const target = { issuer: info.issuer, spEntityId: SAML_SP.entityId, acs: SAML_SP.acs, prefix: 's', users: P.users };
+  const target: SamlTarget = { issuer: info.issuer, spEntityId: SAML_SP.entityId, acs: SAML_SP.acs, prefix: 's', users: P.users };
   const assertionOnly = { ...target, spEntityId: SAML_SP_ASSERTION.entityId, acs: SAML_SP_ASSERTION.acs };
   const saml = (mode: string, concurrency: number, t = target, sut = gw) => (d: number, rate?: number) => () =>
     load.call<LoopResult>('saml', { base: sut.base, target: t, mode, concurrency, durationMs: d, rate, browsers: quick ? 2 * P.loginConc : 64 });
@@ -536,10 +537,12 @@ await scenario('saml', async () => {
     await interleaved('saml', [
       { sut: gw, variant: 'sso-signed-in', load: saml('sso', P.loginConc), counters: true },
       { sut: gw, variant: 'sso-signed-in-assertion', load: saml('sso', P.loginConc, assertionOnly), counters: true },
+      { sut: gw, variant: 'sso-signed-in-post', load: saml('sso', P.loginConc, { ...target, binding: 'post-cross-site' }), counters: true },
       { sut: gw, variant: 'login-password', load: saml('login', P.loginConc), counters: true },
       ...(base && baseInfo ? [
         { sut: base, variant: 'sso-signed-in', load: saml('sso', P.loginConc, { ...target, issuer: baseInfo.issuer }, base), counters: true },
         { sut: base, variant: 'sso-signed-in-assertion', load: saml('sso', P.loginConc, { ...assertionOnly, issuer: baseInfo.issuer }, base), counters: true },
+        { sut: base, variant: 'sso-signed-in-post', load: saml('sso', P.loginConc, { ...target, issuer: baseInfo.issuer, binding: 'post-cross-site' }, base), counters: true },
       ] : []),
     ]);
     results.scenarios.saml = { ...(results.scenarios.saml ?? {}), wip };

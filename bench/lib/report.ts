@@ -685,6 +685,9 @@ export function renderReport(r: Results): string {
     p(`- Gateway, SP-initiated SSO over the Redirect binding (unsigned AuthnRequest), browser already signed in: ${range(samlSso, 1)} round trips per SUT CPU-s (${fmt(1000 / samlSso.median, 1)} ms CPU each, ${fmt(median(sm.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)} HTTP requests, ${fmt(durable(sm), 1)} durable commits and ${fmt(perOp(sm, 'reads'), 1)} reads); `
       + `with a password login each time: ${range(samlLogin, 1)} per SUT CPU-s. ${r.scenarios.saml?.wip ? 'The SAML code was uncommitted work in progress when this ran.' : ''}`);
     if (samlAssert.n) p(`- The same round trip to an SP registered with \`sign: assertion\`: ${range(samlAssert, 1)} per SUT CPU-s (${fmt(1000 / samlAssert.median, 1)} ms CPU each).`);
+    const pm = runsOf(r, 'saml', 'sso-signed-in-post', 'gw-pg');
+    const samlPost = fig(pm);
+    if (samlPost.n) p(`- The same round trip over HTTP-POST from the SP's site (the browser's first post carries no SameSite=Lax cookie; the gateway's page posts it again with them): ${range(samlPost, 1)} per SUT CPU-s (${fmt(1000 / samlPost.median, 1)} ms CPU each, ${fmt(median(pm.map((m) => (m.extra.requests ?? NaN) / m.completed)), 1)} HTTP requests, ${fmt(durable(pm), 1)} durable commits).`);
     p(`- Statements per SSO round trip: ${statementList(sm)}.`);
   } else p(`- Gateway SAML SSO: ${r.scenarios.saml?.note ?? 'not measured in this run.'}`);
   p();

@@ -138,28 +138,42 @@ export async function clientCredentials(http: HttpClient, path: string, authoriz
   if (res.status !== 200) throw new Error(`token ${res.status}: ${res.body.slice(0, 200)}`);
 }
 
-export interface SamlTarget { issuer: string; spEntityId: string; acs: string; prefix: string; users: number }
+/**
+ * `binding`: `redirect` (the default) sends the AuthnRequest in the query; `post-cross-site` posts it as the
+ * SP's page on another site makes a browser post it: with Sec-Fetch-Site: cross-site and none of the
+ * browser's SameSite=Lax cookies. A page that posts it again (the gateway's first-party resend) is posted
+ * as a browser would: from the gateway's origin, with the cookies.
+ */
+export interface SamlTarget { issuer: string; spEntityId: string; acs: string; prefix: string; users: number; binding?: 'redirect' | 'post-cross-site' }
 
 /**
- * One SP-initiated SAML SSO over the Redirect binding (unsigned AuthnRequest), following the gateway until
- * its auto-POST page; logs in with the password if the login form shows. `jar` carries the browser's
- * session between calls (a second call is single sign-on).
+ * One SP-initiated SAML SSO (unsigned AuthnRequest), following the gateway until its auto-POST page; logs
+ * in with the password if the login form shows. `jar` carries the browser's session between calls (a
+ * second call is single sign-on).
  */
 export async function samlSso(http: HttpClient, t: SamlTarget, picker: UserPicker, jar: CookieJar): Promise<{ requests: number; loggedIn: boolean }> {
   const id = `_${randomBytes(20).toString('hex')}`;
   const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${t.issuer}/saml/sso" AssertionConsumerServiceURL="${t.acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>${t.spEntityId}</saml:Issuer></samlp:AuthnRequest>`;
-  let at = `/saml/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}&RelayState=bench`;
+  let at = '/saml/sso';
   let requests = 0; let loggedIn = false;
-  const send = async (path: string, fields?: Record<string, string>): Promise<Res> => {
+  const send = async (path: string, fields?: Record<string, string>, o: { crossSite?: boolean; site?: string } = {}): Promise<Res> => {
     requests++;
     const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = jar.header(path);
+    const cookie = o.crossSite ? undefined : jar.header(path);
     if (cookie) headers.cookie = cookie;
+    if (o.crossSite) headers['sec-fetch-site'] = 'cross-site';
+    else if (o.site) headers['sec-fetch-site'] = o.site;
     const res = fields ? await http.form(path, fields, headers) : await http.request('GET', path, { headers });
     jar.store(res.headers['set-cookie']);
     return res;
   };
-  let res = await send(at);
+  let res: Res;
+  if (t.binding === 'post-cross-site') {
+    res = await send(at, { SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'bench' }, { crossSite: true });
+  } else {
+    at = `/saml/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}&RelayState=bench`;
+    res = await send(at);
+  }
   for (let i = 0; i < 25; i++) {
     if (res.status >= 300 && res.status < 400) {
       at = pathOf(String(res.headers.location), http.base);
@@ -168,6 +182,12 @@ export async function samlSso(http: HttpClient, t: SamlTarget, picker: UserPicke
     }
     if (res.status !== 200) throw new Error(`${res.status} at ${at.split('?')[0]}: ${res.body.slice(0, 200)}`);
     if (res.body.includes('id="saml-post"')) {
+      const resend = readForm(res.body, '/saml/sso');
+      if (resend && !/name="SAMLResponse"/.test(res.body)) { // the gateway's first-party resend: its script posts it
+        at = pathOf(resend.action, http.base);
+        res = await send(at, resend.fields, { site: 'same-origin' });
+        continue;
+      }
       if (!/name="SAMLResponse"/.test(res.body)) throw new Error('auto-post page without SAMLResponse');
       return { requests, loggedIn };
     }

@@ -2,6 +2,8 @@
 // at any step, and reads forms out of Gatehouse's pages.
 /** What browsers send as Accept on a navigation. */
 export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+/** What a browser says of a request made from one of the gateway's own pages (Fetch Metadata). */
+export const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
 
 export class Browser {
   cookies = new Map<string, Map<string, string>>(); // hostname → name → value (like browsers, ports share cookies)
@@ -27,11 +29,12 @@ export class Browser {
     }
   }
 
-  async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  /** `withCookies: false`: none of the jar's cookies go along (the response's are still kept). */
+  async request(url: string | URL, init: RequestInit = {}, withCookies = true): Promise<Response> {
     const u = new URL(url);
     const target = this.rewrite ? this.rewrite(new URL(u)) : u;
     const headers = new Headers(init.headers);
-    const cookie = this.cookieHeader(u);
+    const cookie = withCookies ? this.cookieHeader(u) : '';
     if (cookie) headers.set('cookie', cookie);
     const res = await fetch(target, { ...init, headers, redirect: 'manual' });
     this.store(u, res);
@@ -49,8 +52,19 @@ export class Browser {
     return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: BROWSER_ACCEPT } });
   }
 
-  post(url: string | URL, form: Record<string, string>) {
-    return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  post(url: string | URL, form: Record<string, string>, headers: Record<string, string> = {}) {
+    return this.request(url, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  }
+
+  /**
+   * A form another site's page posts to `url`, as a browser sends it: Sec-Fetch-Site says so, and none of
+   * this browser's cookies go along (every cookie the gateway sets is SameSite=Lax or Strict).
+   */
+  crossSitePost(url: string | URL, form: Record<string, string>): Promise<Response> {
+    return this.request(url, {
+      method: 'POST', body: new URLSearchParams(form),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: BROWSER_ACCEPT, 'sec-fetch-site': 'cross-site' },
+    }, false);
   }
 
   /** Follows redirects until a non-redirect response or a URL for which `stop` returns true. */

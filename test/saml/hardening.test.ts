@@ -4,7 +4,7 @@
 import t from 'tap';
 import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
-import { Browser, hasStackTrace } from '../helpers/browser.ts';
+import { Browser, hasStackTrace, SAME_ORIGIN } from '../helpers/browser.ts';
 import type { Test } from 'tap';
 import {
   SP2_ENTITY, SP_ACS, SP_ENTITY, authnRequestXml, b64, errorCode, keyPair, redirectQuery, signXml, spConfig, startSamlGateway,
@@ -22,7 +22,10 @@ t.test('inbound hardening', async (t) => {
   ]);
   const sso = `${gw.url}/saml/sso`;
   const signed = (o: Parameters<typeof authnRequestXml>[1] = {}) => signXml(authnRequestXml(gw, o), kp0);
-  const post = (xml: string, extra: Record<string, string> = {}) => new Browser().post(sso, { SAMLRequest: b64(xml), RelayState: 'rs', ...extra });
+  // Posted as the gateway's own resend page posts (first-party-resend.ts): the post that goes on into the login
+  // and claims the message ID. A first cross-site post runs the same guard (first-party-resend.test.ts).
+  const post = (xml: string, extra: Record<string, string> = {}) =>
+    new Browser().post(sso, { SAMLRequest: b64(xml), RelayState: 'rs', ...extra }, SAME_ORIGIN);
 
   /** Asserts a refusal with this code; returns the page. */
   async function refused(t: Test, res: Response, code: string, status = 400) {

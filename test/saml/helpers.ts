@@ -13,7 +13,8 @@ import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-sam
 import { SignedXml } from 'xml-crypto';
 import { generateIdpCertificate } from '../../src/protocols/saml/idp-cert.ts';
 import { certToPem } from '../../src/protocols/saml/certs.ts';
-import { Browser, readForm } from '../helpers/browser.ts';
+import { Browser, BROWSER_ACCEPT, readForm, SAME_ORIGIN } from '../helpers/browser.ts';
+import { RESENT_FIELD } from '../../src/protocols/saml/first-party-resend.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../helpers/gateway.ts';
 import { addUser } from '../helpers/oidc.ts';
 
@@ -112,12 +113,18 @@ export async function nodeSamlSp(gw: Gateway, o: Partial<SamlConfig> = {}): Prom
 
 export async function withUser(gw: Gateway) { return addUser(gw, 'alice', 'correct horse battery'); }
 
-export interface Posted { action: string; fields: Record<string, string>; page: string; status: number; sawLogin: boolean; url: URL }
+export interface Posted { action: string; fields: Record<string, string>; page: string; status: number; sawLogin: boolean; url: URL; resent?: boolean }
 
 /** Follows the browser from a gateway URL to the next page; logs in when the login form appears. Returns the auto-post. */
 export async function walkToPost(gw: Gateway, browser: Browser, first: Response, o: { password?: string | false } = {}): Promise<Posted> {
   let { res, url } = await browser.follow(first, gw.url);
   let page = await res.text();
+  const resent = page.includes(`name="${RESENT_FIELD}"`);
+  if (resent) { // a cross-site post, sent again from the gateway's own page (first-party-resend.ts)
+    const form = readForm(page, '/saml/sso');
+    ({ res, url } = await browser.follow(await resendPost(browser, form), gw.url));
+    page = await res.text();
+  }
   const sawLogin = page.includes('name="password"');
   if (sawLogin) {
     if (o.password === false) throw new Error('unexpected login form');
@@ -126,10 +133,14 @@ export async function walkToPost(gw: Gateway, browser: Browser, first: Response,
     ({ res, url } = await browser.follow(posted, gw.url));
     page = await res.text();
   }
-  if (!page.includes('id="saml-post"')) return { action: '', fields: {}, page, status: res.status, sawLogin, url };
+  if (!page.includes('id="saml-post"')) return { action: '', fields: {}, page, status: res.status, sawLogin, url, resent };
   const form = readForm(page, '');
-  return { ...form, page, status: res.status, sawLogin, url };
+  return { ...form, page, status: res.status, sawLogin, url, resent };
 }
+
+/** What the resend page's script does: the same form, posted from the gateway's own origin (with its cookies). */
+export const resendPost = (browser: Browser, form: { action: string; fields: Record<string, string> }) =>
+  browser.post(form.action, form.fields, { accept: BROWSER_ACCEPT, ...SAME_ORIGIN });
 
 /** SP-initiated over HTTP-Redirect with node-saml's request. */
 export async function redirectLogin(gw: Gateway, sp: SAML, browser = new Browser(), relayState = 'rs-1', o: { password?: string | false } = {}) {
@@ -137,10 +148,10 @@ export async function redirectLogin(gw: Gateway, sp: SAML, browser = new Browser
   return walkToPost(gw, browser, await browser.get(url), o);
 }
 
-/** SP-initiated over HTTP-POST with node-saml's (embedded-signature) request. */
+/** SP-initiated over HTTP-POST with node-saml's (embedded-signature) request, posted from the SP's site. */
 export async function postLogin(gw: Gateway, sp: SAML, browser = new Browser(), relayState = 'rs-1') {
   const msg = await sp.getAuthorizeMessageAsync(relayState) as Record<string, string>;
-  return walkToPost(gw, browser, await browser.post(`${gw.url}/saml/sso`, msg));
+  return walkToPost(gw, browser, await browser.crossSitePost(`${gw.url}/saml/sso`, msg));
 }
 
 // ---- raw messages ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 // One gateway for the file; each round uses a fresh value (and, for the factors, a fresh user).
 import t, { type Test } from 'tap';
 import * as client from 'openid-client';
-import { Browser, readForm } from '../helpers/browser.ts';
+import { Browser, readForm, SAME_ORIGIN } from '../helpers/browser.ts';
 import { confidentialClient, type Gateway } from '../helpers/gateway.ts';
 import { addUser, discover, loginAndGetCallback } from '../helpers/oidc.ts';
 import { duoAnswer, duoCalls, startDuo } from '../helpers/duo.ts';
@@ -254,7 +254,7 @@ t.test('SAML AuthnRequest ID: one signed request posted 20 times in parallel', a
       const SAMLRequest = signedRequest(id);
       return {
         async fire() {
-          const res = await new Browser().post(sso, { SAMLRequest, RelayState: 'rs' });
+          const res = await new Browser().post(sso, { SAMLRequest, RelayState: 'rs' }, SAME_ORIGIN); // the post that parks
           const location = res.headers.get('location') ?? '';
           const won = res.status === 303 && location.startsWith(`${gw.url}/oidc/auth?`);
           return { won, status: res.status, outcome: won ? '303' : `${res.status} ${errorCode(await res.text())}` };
@@ -274,7 +274,7 @@ t.test('SAML AuthnRequest ID from a signed-in browser (answered in-process): one
   // message ID's first use, the code issued and redeemed inside the request and the sign-in are one commit.
   const browser = new Browser();
   const isPost = (page: string) => page.includes('id="saml-post"');
-  const first = await browser.follow(await browser.post(sso, { SAMLRequest: signedRequest(`_signin${++requestIds}_${Date.now()}`), RelayState: 'rs' }), gw.url);
+  const first = await browser.follow(await browser.post(sso, { SAMLRequest: signedRequest(`_signin${++requestIds}_${Date.now()}`), RelayState: 'rs' }, SAME_ORIGIN), gw.url);
   const form = readForm(await first.res.text(), '/login');
   const action = new URL(form.action, gw.url);
   const done = await browser.follow(await browser.post(action, { ...form.fields, username: 'alice', password: PASSWORD }), action);
@@ -307,7 +307,7 @@ t.test('SAML parked request (InResponseTo): the return from the login opened 20 
       const id = `_park${++requestIds}_${Date.now()}`;
       const browser = new Browser();
       const isContinue = (u: URL) => u.pathname === '/saml/continue';
-      let step = await browser.follow(await browser.post(sso, { SAMLRequest: signedRequest(id), RelayState: 'rs' }), gw.url, isContinue);
+      let step = await browser.follow(await browser.post(sso, { SAMLRequest: signedRequest(id), RelayState: 'rs' }, SAME_ORIGIN), gw.url, isContinue);
       if (!isContinue(step.url)) {
         const form = readForm(await step.res.text(), '/login');
         const action = new URL(form.action, gw.url);

@@ -8,8 +8,9 @@
 //  - the inner request joins the outer request's unit of work (provider.ts unitOfWork): its writes (the
 //    Session, the Grant, the code) are queued in the SAML request's one commit, and a code issued and
 //    redeemed inside one unit is never written at all (storage/oidc-adapter.ts consume).
-// Without the session cookie (an HTTP-POST AuthnRequest from another site carries no SameSite=Lax cookie)
-// the browser takes the usual trip, where its cookies go along.
+// Without the session cookie the browser takes the usual trip, where its cookies go along. (An HTTP-POST
+// AuthnRequest from another site carries no SameSite=Lax cookie: it is posted again from the gateway's own
+// page first, first-party-resend.ts, and comes back with them.)
 // Relies on Koa handing the request object given to callback() through as ctx.req, and reading the pinned
 // X-Forwarded-* headers under `proxy = true` (provider.ts):
 // https://github.com/koajs/koa/blob/master/docs/api/context.md#ctxreq

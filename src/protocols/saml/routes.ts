@@ -6,19 +6,21 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import { requestUnits } from '../../platform/request-unit.ts';
+import { currentUnit, discardUnit } from '../../storage/unit-of-work.ts';
 import { PATHS } from './constants.ts';
-import type { Answer, SamlContext } from './context.ts';
+import { endpointUrl, type Answer, type SamlContext } from './context.ts';
 import { SamlError } from './errors.ts';
 import { sendMetadata } from './metadata-route.ts';
 import { readQuery, SAML_PARAMS, type WireMessage } from './request-guard.ts';
 import { createSlo } from './slo.ts';
 import { createSso, type Browser } from './sso.ts';
+import { RESENT_FIELD, shouldResend } from './first-party-resend.ts';
 import { autoPostPage, POST_SCRIPT, samlErrorPage } from './views.ts';
 
 const COOKIE = 'gh_saml';
 const COOKIE_RE = /(?:^|;\s*)gh_saml=([A-Za-z0-9_-]{43})(?:;|$)/;
 
-interface FormBody { fields: Record<string, string>; duplicate?: string }
+interface FormBody { fields: Record<string, string>; duplicate?: string; resent?: boolean }
 
 /** What a request whose one-time statement lost at its commit answers instead (store.ts, bridge.ts). */
 const LOST: Record<string, { code: 'GW_SAML_REPLAY' | 'GW_SAML_EXPIRED' | 'GW_SAML_AUTHN_FAILED' | 'GW_SAML_UNEXPECTED_RESPONSE'; detail: string }> = {
@@ -42,6 +44,7 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
     (_req, body, done) => {
       const out: FormBody = { fields: {} };
       for (const [k, v] of new URLSearchParams(body as string)) {
+        if (k === RESENT_FIELD) { out.resent = true; continue; }
         if (!SAML_PARAMS.has(k)) continue;
         if (k in out.fields) out.duplicate = k;
         out.fields[k] = v;
@@ -118,9 +121,19 @@ export default async function samlRoutes(app: FastifyInstance, c: SamlContext) {
   app.get(PATHS.postScript, async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(POST_SCRIPT));
 
-  const ssoHandler = inUnit(async (req, reply) => send(reply, await sso.start(wireOf(req), browserOf(req, reply))));
-  app.get(PATHS.sso, ssoHandler);
-  app.post(PATHS.sso, ssoHandler);
+  app.get(PATHS.sso, inUnit(async (req, reply) => send(reply, await sso.start(wireOf(req), browserOf(req, reply)))));
+  app.post(PATHS.sso, inUnit(async (req, reply) => {
+    const wire = wireOf(req);
+    if (shouldResend(c.issuer, req.headers, (req.body as FormBody).resent === true)) {
+      // A cross-site post hides the session cookie: sent again from the gateway's own page, it carries it
+      // (first-party-resend.ts). Checked first, so that only a sound request makes the trip; nothing is written.
+      const unit = currentUnit()!;
+      let sp;
+      try { sp = await sso.check(wire); } finally { discardUnit(unit); } // a refusal claims no message ID either
+      return send(reply, { kind: 'post', action: endpointUrl(c, PATHS.sso), spName: sp.name, fields: { ...wire.fields, [RESENT_FIELD]: '1' } });
+    }
+    return send(reply, await sso.start(wire, browserOf(req, reply)));
+  }));
 
   app.get(PATHS.continue, inUnit(async (req, reply) => {
     const q = req.query as Record<string, unknown>;

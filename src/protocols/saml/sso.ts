@@ -144,13 +144,26 @@ export function createSso(c: SamlContext) {
     }
   }
 
+  const acceptAuthnRequest = (wire: WireMessage) => c.guard(wire, {
+    param: 'SAMLRequest', kinds: ['AuthnRequest'], destination: endpointUrl(c, PATHS.sso),
+    mustSign: (sp) => sp.requireSignedRequests,
+  });
+
   return {
+    /**
+     * An AuthnRequest's error-page checks alone (the guard and the ACS), for a request the browser is asked
+     * to send again from the gateway's own page (first-party-resend.ts): only a sound request makes that
+     * trip. The message ID's first use is queued, not written: the caller discards its unit.
+     */
+    async check(wire: WireMessage): Promise<SamlSp> {
+      const m = await acceptAuthnRequest(wire);
+      chooseAcs(m);
+      return m.sp;
+    },
+
     /** An AuthnRequest arriving at /saml/sso. */
     async start(wire: WireMessage, browser: Browser): Promise<Answer> {
-      const m = await c.guard(wire, {
-        param: 'SAMLRequest', kinds: ['AuthnRequest'], destination: endpointUrl(c, PATHS.sso),
-        mustSign: (sp) => sp.requireSignedRequests,
-      });
+      const m = await acceptAuthnRequest(wire);
       const acs = chooseAcs(m); // an unregistered ACS gets the error page: nothing is posted anywhere
       const relayState = m.relayState ?? null;
       try {
