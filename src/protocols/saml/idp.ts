@@ -11,7 +11,7 @@ import { createRequestGuard } from './request-guard.ts';
 import { createSamlifyCheck } from './samlify-check.ts';
 import { createSpRegistry } from './sp-registry.ts';
 import { createSamlStore } from './store.ts';
-import { sharedXsdValidator, VALIDATOR_EVENT } from './xsd.ts';
+import { selfTestInChild, sharedXsdValidator, VALIDATOR_EVENT } from './xsd.ts';
 import { createSlo, type Slo } from './slo.ts';
 import { autoPostPage } from './views.ts';
 import type { SamlContext } from './context.ts';
@@ -81,9 +81,10 @@ export function createSamlIdp(s: Services, issuer: string) {
       app.addHook('onClose', async () => unsubscribe());
       if (sps.list.length > 0) {
         await keys.ensure();
-        // Proven at the start (the gateway does not start without it), then stopped until the first message:
-        // an idle gateway does not hold the worker's ≈ 30 MiB (xsd.ts check).
-        try { await xsd.check(); } catch (err) {
+        // Proven at the start (the gateway does not start without it), in a child process: this process
+        // starts its worker on the first message, and an idle gateway holds neither the worker's ≈ 30 MiB
+        // nor the ≈ 19 MiB a worker started and stopped here leaves behind (xsd.ts selfTestInChild).
+        try { await selfTestInChild(); } catch (err) {
           throw new Error(`${VALIDATOR_EVENT}: the SAML XML Schema validator could not start (${(err as Error).message})`);
         }
       }

@@ -14,8 +14,10 @@
 //
 // A document that validated is remembered (a small LRU of the exact text): samlify asks again for the same
 // message through its schema-validator hook (xml-guard.ts), and that second answer costs a lookup.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SamlError } from './errors.ts';
 
@@ -68,12 +70,6 @@ export interface XsdValidator {
   passed(xml: string): boolean;
   /** Starts the worker (compile, schemas, self-test) now instead of on the first message, and keeps it. */
   warm(): Promise<void>;
-  /**
-   * Proves the validator can run (compile, worker start, schemas, self-test) and, unless a message is
-   * already being validated, stops that worker again: the next message starts a fresh one (self-tested
-   * again before it gets the message) and that one is kept. Rejects as warm() does.
-   */
-  check(): Promise<void>;
   /** Receives the validator's own events (start failure, restart); returns the unsubscribe function. */
   subscribe(fn: (event: string, detail: Record<string, unknown>) => void): () => void;
   stats(): XsdStats;
@@ -291,18 +287,6 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
     },
     passed: (xml) => recent.has(xml),
     async warm() { await start(); },
-    async check() {
-      if (live) return;
-      const l = await start();
-      // Nothing waits on it: stopped quietly (not a restart, no event; its 'exit' is ignored as l !== live).
-      if (Object.is(l, live) && sent.length === 0 && queue.length === 0) {
-        live = null;
-        starting = null;
-        l.port.close();
-        await l.worker.terminate();
-        compiled = undefined; // and its compiled code (compiled again, in ≈ 20 ms, by the next start)
-      }
-    },
     subscribe(fn) { listeners.add(fn); return () => { listeners.delete(fn); }; },
     stats: () => ({ ...stats, queued: queue.length + sent.filter((j) => !j.done).length, cached: recent.size }),
     async close() {
@@ -319,6 +303,29 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
 
 let shared: XsdValidator | undefined;
 /** The process-wide validator: one worker however many gateways (tests) share the process. */
+/**
+ * Proves that the validator can run here (compile, worker start, schemas, self-test) in a short-lived child
+ * process (xsd-selftest.ts), so that the gateway's own process starts no worker until the first message
+ * (one started and stopped in it leaves ≈ 19 MiB of RSS behind). Rejects with the child's reason. The child
+ * is the same Node binary without the parent's flags (a test runner's loaders stay out of it).
+ */
+export function selfTestInChild(o: XsdOptions & { timeoutMs?: number } = {}): Promise<void> {
+  const { timeoutMs = 60_000, ...options } = o;
+  const script = fileURLToPath(new URL('./xsd-selftest.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`self-test gave no answer within ${timeoutMs} ms`)); }, timeoutMs);
+    child.on('error', (err) => { clearTimeout(timer); reject(new Error(`self-test could not be started: ${err.message}`)); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(stderr.trim().split('\n').slice(-3).join(' ') || `self-test ended with ${signal ?? `exit code ${code}`}`));
+    });
+  });
+}
+
 export function sharedXsdValidator(): XsdValidator {
   shared ??= createXsdValidator();
   return shared;
