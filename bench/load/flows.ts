@@ -156,20 +156,20 @@ export async function samlSso(http: HttpClient, t: SamlTarget, picker: UserPicke
   const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${t.issuer}/saml/sso" AssertionConsumerServiceURL="${t.acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>${t.spEntityId}</saml:Issuer></samlp:AuthnRequest>`;
   let at = '/saml/sso';
   let requests = 0; let loggedIn = false;
-  const send = async (path: string, fields?: Record<string, string>, o: { crossSite?: boolean; site?: string } = {}): Promise<Res> => {
+  /** `site`: Sec-Fetch-Site; a cross-site request carries none of the jar's (SameSite=Lax) cookies. */
+  const send = async (path: string, fields?: Record<string, string>, site?: 'cross-site' | 'same-origin'): Promise<Res> => {
     requests++;
     const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = o.crossSite ? undefined : jar.header(path);
+    const cookie = site === 'cross-site' ? undefined : jar.header(path);
     if (cookie) headers.cookie = cookie;
-    if (o.crossSite) headers['sec-fetch-site'] = 'cross-site';
-    else if (o.site) headers['sec-fetch-site'] = o.site;
+    if (site) headers['sec-fetch-site'] = site;
     const res = fields ? await http.form(path, fields, headers) : await http.request('GET', path, { headers });
     jar.store(res.headers['set-cookie']);
     return res;
   };
   let res: Res;
   if (t.binding === 'post-cross-site') {
-    res = await send(at, { SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'bench' }, { crossSite: true });
+    res = await send(at, { SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'bench' }, 'cross-site');
   } else {
     at = `/saml/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}&RelayState=bench`;
     res = await send(at);
@@ -182,14 +182,13 @@ export async function samlSso(http: HttpClient, t: SamlTarget, picker: UserPicke
     }
     if (res.status !== 200) throw new Error(`${res.status} at ${at.split('?')[0]}: ${res.body.slice(0, 200)}`);
     if (res.body.includes('id="saml-post"')) {
+      if (/name="SAMLResponse"/.test(res.body)) return { requests, loggedIn };
+      // The gateway's first-party resend of a cross-site post: its script posts it from the gateway's origin.
       const resend = readForm(res.body, '/saml/sso');
-      if (resend && !/name="SAMLResponse"/.test(res.body)) { // the gateway's first-party resend: its script posts it
-        at = pathOf(resend.action, http.base);
-        res = await send(at, resend.fields, { site: 'same-origin' });
-        continue;
-      }
-      if (!/name="SAMLResponse"/.test(res.body)) throw new Error('auto-post page without SAMLResponse');
-      return { requests, loggedIn };
+      if (!resend) throw new Error('auto-post page without SAMLResponse');
+      at = pathOf(resend.action, http.base);
+      res = await send(at, resend.fields, 'same-origin');
+      continue;
     }
     const form = readForm(res.body, '/login');
     if (form && /name="password"/.test(res.body) && !loggedIn) {

@@ -301,8 +301,6 @@ export function createXsdValidator(o: XsdOptions = {}): XsdValidator {
   };
 }
 
-let shared: XsdValidator | undefined;
-/** The process-wide validator: one worker however many gateways (tests) share the process. */
 /**
  * Proves that the validator can run here (compile, worker start, schemas, self-test) in a short-lived child
  * process (xsd-selftest.ts), so that the gateway's own process starts no worker until the first message
@@ -326,6 +324,8 @@ export function selfTestInChild(o: XsdOptions & { timeoutMs?: number } = {}): Pr
   });
 }
 
+let shared: XsdValidator | undefined;
+/** The process-wide validator: one worker however many gateways (tests) share the process. */
 export function sharedXsdValidator(): XsdValidator {
   shared ??= createXsdValidator();
   return shared;
