@@ -30,7 +30,11 @@ import { metadataOnly } from './protocols/saml/metadata-route.ts';
 import accountPortal from './account/portal.ts';
 import { accountClient } from './account/client.ts';
 
-export interface BuildOptions { issuer: string }
+export interface BuildOptions {
+  issuer: string;
+  /** Proves the SAML XML Schema validator at the start (default: protocols/saml/xsd.ts selfTestInChild); tests replace it. */
+  samlSelfTest?: () => Promise<void>;
+}
 
 /**
  * Graceful stop: readiness turns 503, then (after `drainDelayMs`, for load balancers to notice) the
@@ -163,7 +167,7 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   // Built before the provider: its SPs become internal clients, and a bad SP setting stops the start here.
   // Loaded only with SPs to serve: the SAML stack (samlify, xml-crypto, xmldom, the XSD validator) is
   // RSS that most deployments never use (docs/saml.md).
-  const saml = config.saml.enabled && config.saml.sps.length > 0 ? (await import('./protocols/saml/idp.ts')).createSamlIdp(s, opts.issuer) : undefined;
+  const saml = config.saml.enabled && config.saml.sps.length > 0 ? (await import('./protocols/saml/idp.ts')).createSamlIdp(s, opts.issuer, { selfTest: opts.samlSelfTest }) : undefined;
   // One answer to "is a second factor due?": the `mfa` prompt asks it, and the password screen before it.
   const mfaNeed = mfaNeedFor((accountId) => s.mfa.totp.isEnrolled(accountId));
   const holder = await createHolder(s, opts.issuer, mfaNeed, saml);

@@ -6,6 +6,7 @@ import { migrate } from './storage/migrate.ts';
 import { createSecretBox, type SecretBox } from './platform/secret-box.ts';
 import { createSigningKeys, type SigningKeys } from './storage/signing-keys.ts';
 import { createUsers, type Users } from './users/users.ts';
+import { SEED_JSON, SEED_ROW } from './mfa/totp/totp-store.ts';
 import { createPasswords, type Passwords } from './users/passwords.ts';
 import { createLoginThrottle, type LoginThrottle } from './security/login-throttle.ts';
 import { createAudit, type Audit } from './platform/audit.ts';
@@ -41,7 +42,8 @@ export async function createServices(config: Config, log: Logger, opts: ServiceO
   return {
     config, log, db, box,
     keys: createSigningKeys(db, box),
-    users: createUsers(db),
+    // A user read by name comes with its TOTP seed, as with an interaction (protocols/oidc/provider.ts).
+    users: createUsers(db, { accountRows: { [SEED_ROW]: SEED_JSON } }),
     passwords,
     throttle: createLoginThrottle(db, config.security),
     audit: createAudit(db, log, (e) => countAuditEvent(metrics, e)),

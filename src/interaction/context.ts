@@ -9,7 +9,15 @@ import { expiredPage, messagePage } from './views/message.ts';
 import { flushNow } from '../storage/unit-of-work.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-export interface InteractionContext { req: FastifyRequest; reply: FastifyReply; details: Details; uid: string }
+export interface InteractionContext {
+  req: FastifyRequest; reply: FastifyReply; details: Details; uid: string;
+  /**
+   * Set by the password POST that has just opened this interaction's MFA step and shows its first screen
+   * in its own answer (pending-mfa.ts): no factor challenge exists yet, and the login throttle was checked
+   * (and passed) a moment ago in this request, so the screen need not read either.
+   */
+  mfaJustOpened?: true;
+}
 /** Renders the screen for a prompt (login, mfa, consent). */
 export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
 

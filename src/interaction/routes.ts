@@ -89,9 +89,16 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
     const amr = amrFor();
     const login = { accountId: r.user.id, amr, acr: acrFor(amr), remember: true };
     if (d.mfaAfterPassword && await d.mfaAfterPassword(c.details, r.user.id, amr)) {
-      // Stored, not yet handed back: the factor screens run in this interaction (pending-mfa.ts).
-      await d.provider().interactionResult(req.raw, reply.raw, { login, mfa: { pending: true } }, { mergeWithLastSubmission: false });
-      return reply.code(303).header('cache-control', 'no-store').redirect(`/interaction/${c.uid}`, 303);
+      // Stored, not yet handed back: the factor screens run in this interaction (pending-mfa.ts), and the
+      // first of them is this POST's answer (no redirect to /interaction/:uid: one HTTP exchange and two
+      // reads fewer per MFA login; its challenge is written in this request's commit).
+      const result = { login, mfa: { pending: true } };
+      await d.provider().interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+      const reposted = screenOf(c.details) === 'mfa'; // a reload of this answer posts the password again
+      c.details.result = result;
+      const screen = prompts.mfa;
+      if (!screen) return reply.code(303).header('cache-control', 'no-store').redirect(`/interaction/${c.uid}`, 303);
+      return screen(reposted ? c : { ...c, mfaJustOpened: true });
     }
     return finish(c, d.provider(), { login }, false);
   });

@@ -94,6 +94,11 @@ export function takePrefetched<T = Record<string, unknown>>(model: string, id: s
   return v;
 }
 
+/** Files a row read in this request for a later lookup of it in the same request (takePrefetched). */
+export function filePrefetched(model: string, id: string, value: Record<string, unknown> | null | undefined) {
+  currentUnit()?.prefetched.set(rowKey(model, id), value ?? null);
+}
+
 /** Forgets a prefetched row (a write to it in this request made it stale). */
 export function dropPrefetched(model: string, id: string) {
   currentUnit()?.prefetched.delete(rowKey(model, id));

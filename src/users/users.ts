@@ -1,8 +1,8 @@
 // The users table: identity (stable `sub`), profile claims and credentials.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
-import { deferWrite, takePrefetched } from '../storage/unit-of-work.ts';
-import { accountUuid, UUID_RE } from '../storage/oidc-prefetch.ts';
+import { deferWrite, filePrefetched, takePrefetched } from '../storage/unit-of-work.ts';
+import { accountUuid, UUID_RE, type AccountJson } from '../storage/oidc-prefetch.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -45,15 +45,28 @@ const fromJson = (u: (User & { passwordChangedAt: string | Date }) | null): User
 
 export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
-export function createUsers(db: Db) {
+/**
+ * `accountRows`: more rows of a user, read with it by findByUsername (name → scalar subquery, as
+ * storage/oidc-prefetch.ts reads them with an interaction) and filed for this request with the user
+ * itself: the MFA screen a password POST answers with (interaction/routes.ts) then looks up neither.
+ */
+export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJson> } = {}) {
   async function findById(id: string): Promise<User | undefined> {
     if (!UUID_RE.test(id)) return undefined;
     return (await db.query<User>(`SELECT ${COLS} FROM users WHERE id = $1`, [id])).rows[0];
   }
+  const rows = Object.entries(o.accountRows ?? {}).map(([name, sql]) => `'${name}', ${sql('id::text')}`);
+  const BY_NAME = `SELECT ${COLS}${rows.length ? `, jsonb_build_object(${rows.join(', ')}) AS "accountRows"` : ''}
+    FROM users WHERE lower(username) = lower($1)`;
   return {
     async findByUsername(username: string): Promise<User | undefined> {
       if (!USERNAME_RE.test(username)) return undefined;
-      return (await db.query<User>(`SELECT ${COLS} FROM users WHERE lower(username) = lower($1)`, [username])).rows[0];
+      const row = (await db.query<User & { accountRows?: Record<string, Record<string, unknown> | null> }>(BY_NAME, [username])).rows[0];
+      if (!row) return undefined;
+      const { accountRows, ...user } = row;
+      filePrefetched('User', user.id, user);
+      for (const [name, value] of Object.entries(accountRows ?? {})) filePrefetched(name, user.id, value);
+      return user;
     },
     /** The account behind a token: prefetched with the token in this request if it was (ACCOUNT_JSON), else read. */
     async findAccount(id: string): Promise<AccountRow | undefined> {

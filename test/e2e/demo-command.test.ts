@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeAt, stepAt } from '../../src/mfa/totp/totp-code.ts';
-import { clickAndWait, launch, ROOT, shownAmr, typeCode, typePassword, Walk } from './kit.ts';
+import { clickAndWait, launch, ROOT, shownAmr, typeCode, typePassword, Walk, isScreenPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 
@@ -86,7 +86,7 @@ t.test('npm run demo: prints everything, signs in with what it printed, stops on
   await clickAndWait(w, '#sign-in');
   await w.step('gateway-login');
   await typePassword(w, username, password);
-  await w.at((u) => u.origin === gw && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw && isScreenPath(u.pathname));
   await w.step('factor-choice');
   t.ok(await page.isEnabled('#factor-duo') && await page.isEnabled('#factor-totp') && await page.isEnabled('#factor-recovery'), 'Duo, the authenticator app and recovery codes are offered');
   await clickAndWait(w, '#factor-totp');

@@ -2,7 +2,7 @@
 // Fail mode closed (default): Duo is shown as unavailable on the choice, TOTP signs in.
 // Fail mode open: the user passes, the sample app shows amr without `mfa`, and the audit log says fail-open.
 import t from 'tap';
-import { accessible, addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk } from './kit.ts';
+import { accessible, addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, isScreenPath } from './kit.ts';
 import { duoReachable } from '../helpers/duo.ts';
 
 t.setTimeout(15 * 60_000);
@@ -19,7 +19,7 @@ t.test('fail mode closed: Duo shown unavailable, TOTP offered and signs in', asy
   await w.page.goto(app.url);
   await clickAndWait(w, '#sign-in');
   await typePassword(w, 'carla');
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   await w.step('choice-duo-unavailable');
   t.equal(await w.page.getAttribute('#factor-duo', 'aria-disabled'), 'true', 'the Duo button is marked unavailable');
   t.match(await w.text('#factor-duo'), /Unavailable right now/, 'and says so');
@@ -35,7 +35,7 @@ t.test('fail mode closed: Duo shown unavailable, TOTP offered and signs in', asy
   t.ok(await w.page.isVisible('#factor-duo-why'), 'the reason is visible text, not a tooltip');
   // Pressed anyway: the same choice, the reason as an alert, TOTP still there.
   await Promise.all([w.page.waitForNavigation({ waitUntil: 'load' }), w.page.keyboard.press('Enter')]);
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   await w.step('choice-after-pressing-unavailable-duo');
   t.equal(await w.text('#error'), 'Duo: That method is unavailable right now. Choose a method below to continue.');
   await clickAndWait(w, '#factor-totp');

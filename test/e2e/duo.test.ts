@@ -3,7 +3,7 @@
 // and a Duo that never comes back (the state expires) all end at the factor choice with the reason,
 // from where TOTP signs in. RP-initiated logout at the end of the happy path.
 import t from 'tap';
-import { addUser, auditRows, clickAndWait, duoClick, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, type Walk } from './kit.ts';
+import { addUser, auditRows, clickAndWait, duoClick, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, type Walk, isScreenPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -22,7 +22,7 @@ async function signIn(w: Walk, username: string, shots = true) {
 }
 
 const onDuo = (u: URL) => u.origin === stack.duo!.url;
-const atChoice = (u: URL) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname);
+const atChoice = (u: URL) => u.origin === gw.url && isScreenPath(u.pathname);
 
 t.test('Duo approve: signed in, amr from Duo shown by the app; then RP-initiated logout', async (t) => {
   await addUser(stack, 'dana');

@@ -4,7 +4,7 @@
 // sign-in, the gateway's own sign-out pages, a phone-sized screen) get the same checks.
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { addUser, e2eStack, freshCode, launch, shownAmr, walk, PASSWORD, clickAndWait, typePassword, typeCode, type Walk } from './kit.ts';
+import { addUser, e2eStack, freshCode, launch, shownAmr, walk, PASSWORD, clickAndWait, typePassword, typeCode, type Walk, isScreenPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -54,7 +54,7 @@ t.test('keyboard-only sign-in and sign-out', async (t) => {
   await tabTo(w, 'password');
   await enter(w);
 
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   await w.step('factor-choice');
   await tabTo(w, 'factor-totp');
   await enter(w);
@@ -87,10 +87,10 @@ t.test('every other page: consent, errors, expiry, the gateway sign-out pages, a
   await w.step('partner-app');
   await clickAndWait(w, '#sign-in');
   await typePassword(w, 'pat');
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   await clickAndWait(w, '#factor-totp');
   await typeCode(w, await freshCode(secret));
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   t.equal(await autofocused(w, 'allow'), 'allow', 'the consent page focuses its main action');
   await w.step('consent');
   t.match(await w.page.locator('main').innerText(), /Partner app/);

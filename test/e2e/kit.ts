@@ -236,6 +236,12 @@ export async function typePassword(w: Walk, username: string, password = PASSWOR
   await Promise.all([w.page.waitForNavigation({ waitUntil: 'load' }), w.page.click('#sign-in')]);
 }
 
+/**
+ * An interaction's screen: its own page (`/interaction/:uid`), or the answer to its password form, which is
+ * the MFA step's first screen when a second factor is due (src/interaction/routes.ts).
+ */
+export const isScreenPath = (path: string) => /^\/interaction\/[^/]+(\/login)?$/.test(path);
+
 /** Submits a one-time code on the current code page. */
 export async function typeCode(w: Walk, code: string) {
   await w.page.fill('#code', code);

@@ -2,14 +2,14 @@
 // second factor (the portal sends the user through the gateway again: password and a factor), after
 // which the change goes through and the new password signs in.
 import t from 'tap';
-import { addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, PASSWORD, shownAmr, typeCode, typePassword, walk } from './kit.ts';
+import { addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, PASSWORD, shownAmr, typeCode, typePassword, walk, isScreenPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
 const stack = await e2eStack(t, { duo: false, saml: false });
 const { gateway: gw, oidcApp: app } = stack;
 const NEW_PASSWORD = 'lantern orchard pebble staircase';
-const atChoice = (u: URL) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname);
+const atChoice = (u: URL) => u.origin === gw.url && isScreenPath(u.pathname);
 
 t.test('recovery code sign-in, then a password change in the portal with a fresh factor', async (t) => {
   const { user, secret, recoveryCodes } = await addUser(stack, 'rita', { totp: true });

@@ -3,7 +3,7 @@
 // once), the sample app shows amr pwd otp mfa; after signing out, a second sign-in asks for a code.
 import t from 'tap';
 import { codeAt, stepAt } from '../../src/mfa/totp/totp-code.ts';
-import { addUser, clickAndWait, e2eStack, ENROLL_PAGE_BUDGET_BYTES, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk } from './kit.ts';
+import { addUser, clickAndWait, e2eStack, ENROLL_PAGE_BUDGET_BYTES, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, isScreenPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -60,7 +60,7 @@ t.test('first sign-in enrolls TOTP; the second asks for a code', async (t) => {
   // factor), with the choice one click away.
   await clickAndWait(w, '#sign-in');
   await typePassword(w, 'tom');
-  await w.at((u) => u.origin === gw.url && /^\/interaction\/[^/]+$/.test(u.pathname));
+  await w.at((u) => u.origin === gw.url && isScreenPath(u.pathname));
   await w.page.waitForFunction(() => document.activeElement?.id === 'code', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
   t.equal(await w.page.evaluate(() => document.activeElement?.id), 'code', 'the code form of the last used factor, its field focused');
   await w.step('totp-code-last-used');

@@ -41,6 +41,8 @@ export interface GatewayOptions {
   issuer?: string;
   /** A Duo client to use instead of the one built from config (tests that must bend what Duo sees). */
   duoClient?: DuoClient;
+  /** Replaces the SAML validator's start-up self-test (app.ts BuildOptions). */
+  samlSelfTest?: () => Promise<void>;
 }
 
 /** Collects every log line, so tests can assert on audit events and on the absence of secrets. */
@@ -68,7 +70,10 @@ export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<
   const logs: string[] = [];
   const log = createLogger('info', captureStream(logs));
   const services = await createServices(config, log, { db: fresh?.db ?? opts.sharedDb, duoClient: opts.duoClient });
-  const app = await buildApp(services, { issuer: url });
+  const app = await buildApp(services, { issuer: url, samlSelfTest: opts.samlSelfTest }).catch(async (err: unknown) => {
+    if (fresh) await fresh.drop(); else if (!opts.sharedDb) await services.db.close();
+    throw err;
+  });
   await app.listen({ host: '127.0.0.1', port });
   let closed = false;
   const close = async () => {

@@ -1,6 +1,6 @@
-// The MFA step inside the login interaction (src/interaction/pending-mfa.ts): after the password, the
-// browser goes straight to this interaction's factor screen, not through /oidc/auth; no session exists
-// before the second factor; a pending password result taken to the resume URL by hand still meets the
+// The MFA step inside the login interaction (src/interaction/pending-mfa.ts): the password POST answers
+// with this interaction's factor screen itself, not a redirect through /oidc/auth; a reload of that answer
+// (the password posted again) keeps the code form's tries; no session exists before the second factor; a pending password result taken to the resume URL by hand still meets the
 // `mfa` prompt; a code form submitted twice meets its spent challenge; cancel works from there; an account
 // disabled in between gets a page, not a redirect loop; and where no second factor is due the password
 // step goes back to oidc-provider as before.
@@ -29,20 +29,21 @@ async function postPassword(c: typeof required, username: string) {
   const f: Flow = { gw, rp, browser: s.browser, verifier: s.verifier, state: s.state, nonce: s.nonce, redirectUri: s.redirectUri, url: s.at, status: s.res.status, page: await s.res.text() };
   if (!isLoginPage(f.page)) throw new Error(`expected the login form, got ${f.status} ${f.url.pathname}`);
   const uid = /\/interaction\/([^/]+)/.exec(f.url.pathname)![1]!;
-  const posted = await submitLogin(f.browser, gw, f.page, username, PASSWORD);
-  return { f, uid, posted };
+  const loginPage = f.page;
+  const posted = await submitLogin(f.browser, gw, loginPage, username, PASSWORD);
+  return { f, uid, posted, loginPage };
 }
 
-t.test('after the password the browser goes straight to the factor screen of the same interaction', async (t) => {
+t.test('the password POST answers with the factor screen of the same interaction', async (t) => {
   const user = await addUser(gw, 'pia');
   const { secret } = await enrollTotp(gw, user.id);
   const before = await sessions();
   const { f, uid, posted } = await postPassword(required, 'pia');
-  t.equal(posted.status, 303);
-  t.equal(posted.headers.get('location'), `/interaction/${uid}`, 'back to this interaction, not to /oidc/auth');
+  t.equal(posted.status, 200, 'the screen itself, no redirect');
+  t.equal(posted.headers.get('cache-control'), 'no-store');
   await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
-  t.equal(f.url.pathname, `/interaction/${uid}`);
   t.ok(isChoicePage(f.page) || isCodePage(f.page), 'the factor choice (first TOTP login) or the TOTP form');
+  t.match(f.page, new RegExp(`action="/interaction/${uid}/mfa/`), 'its forms post to this interaction');
   t.equal(await sessions(), before, 'no session is written before the second factor');
   await chooseFactor(f, 'totp');
   t.ok(f.url.pathname.startsWith(`/interaction/${uid}`), 'the code form is in the same interaction');
@@ -52,11 +53,35 @@ t.test('after the password the browser goes straight to the factor screen of the
   t.equal(await sessions(), before + 1, 'one session, written with the second factor');
 });
 
+t.test('a reload of the code form (the password posted again) keeps its tries and its challenge', async (t) => {
+  const user = await addUser(gw, 'olga');
+  const { secret } = await enrollTotp(gw, user.id);
+  await gw.services.db.query(`UPDATE users SET preferred_factor = 'totp' WHERE id = $1`, [user.id]);
+  const { f, uid, posted, loginPage } = await postPassword(required, 'olga');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  t.ok(isCodePage(f.page), 'a returning TOTP user gets the code form in the password POST\'s answer');
+  t.match(f.page, /id="remaining">5 tries left/);
+  const challenges = async () => (await gw.services.db.query(`SELECT attempts FROM mfa_challenges WHERE interaction_uid = $1`, [uid])).rows;
+  t.same(await challenges(), [{ attempts: 0 }], 'its challenge was written with the password step');
+  const wrong = await submitCode(f, '000000');
+  t.equal(wrong.res.status, 401, 'a wrong code counts one try');
+  // The browser's reload of the POST answer: the same login form's fields posted again.
+  const again = await submitLogin(f.browser, gw, loginPage, 'olga', PASSWORD);
+  t.equal(again.status, 200);
+  const page = await again.text();
+  t.ok(isCodePage(page), 'the code form again');
+  t.match(page, /id="remaining">4 tries left/, 'the try spent before the reload still counts');
+  t.same(await challenges(), [{ attempts: 1 }], 'the same challenge: no second one with fresh tries');
+  f.page = page;
+  await submitCode(f, await freshTotp(secret));
+  t.ok(atClient(f), 'and the code signs in');
+});
+
 t.test('the pending password result taken to the resume URL by hand still meets the mfa prompt', async (t) => {
   const user = await addUser(gw, 'quinn');
   const { secret } = await enrollTotp(gw, user.id);
   const { f, uid, posted } = await postPassword(required, 'quinn');
-  t.equal(posted.status, 303);
+  t.equal(posted.status, 200, 'the factor screen');
   // Skip the factor screen: go to oidc-provider's resume endpoint for this interaction.
   const resume = new URL(`/oidc/auth/${uid}`, gw.url);
   await advance(f, await f.browser.get(resume), resume);
@@ -110,14 +135,14 @@ t.test('an account disabled between the password and the factor gets a page, not
   const user = await addUser(gw, 'sam');
   await enrollTotp(gw, user.id);
   const before = await sessions();
-  const { f, uid, posted } = await postPassword(required, 'sam');
+  const { f, uid } = await postPassword(required, 'sam');
   await gw.services.db.query('UPDATE users SET disabled = true WHERE id = $1', [user.id]);
-  const at = new URL(posted.headers.get('location')!, gw.url);
+  // The factor screen's own page (its "Use another method" link, or a reload by URL).
+  const at = new URL(`/interaction/${uid}?choose=1`, gw.url);
   const res = await f.browser.navigate(at);
   t.equal(res.status, 403);
   const page = await res.text();
   t.match(page, /id="error-code">GW_ACCOUNT_DISABLED</);
-  t.equal(at.pathname, `/interaction/${uid}`);
   t.equal(await sessions(), before, 'no session for the disabled account');
   const again = await f.browser.get(new URL(`/oidc/auth/${uid}`, gw.url));
   await advance(f, again, new URL(`/oidc/auth/${uid}`, gw.url));

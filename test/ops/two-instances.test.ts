@@ -38,10 +38,10 @@ t.test('a login hops between two instances at every step', async (t) => {
 
   const s = await startAuthorize(a, rp, { browser: Object.assign(new (await import('../helpers/browser.ts')).Browser(), { rewrite: hop }) });
   let posted = await submitLogin(s.browser, a, await s.res.text(), 'alice', 'correct horse battery');
-  t.equal(posted.status, 303);
-  let { res, url: at } = await s.browser.follow(posted, s.at);
-  const choice = readForm(await res.text(), '/mfa/begin');
-  res = await s.browser.post(new URL(choice.action, a.url), { ...choice.fields, factor: 'totp' });
+  t.equal(posted.status, 200, 'the factor choice is the password POST\'s answer');
+  let at = s.at;
+  const choice = readForm(await posted.text(), '/mfa/begin');
+  let res = await s.browser.post(new URL(choice.action, a.url), { ...choice.fields, factor: 'totp' });
   ({ res, url: at } = await s.browser.follow(res, at));
   const form = readForm(await res.text(), '/mfa/totp');
   posted = await s.browser.post(new URL(form.action, a.url), { ...form.fields, code: totpNow(secret) });
@@ -91,9 +91,9 @@ t.test('a SAML login with Duo hops between two instances at every step, then sin
   const PINNED: [RegExp, (u: URL) => boolean, 'A' | 'B'][] = [
     [/^\/saml\/sso$/, () => true, 'B'], // the AuthnRequest
     [/^\/interaction\/[^/]+\/login$/, () => true, 'A'], // the login form's POST
-    [/^\/interaction\/[^/]+\/mfa\/begin$/, () => true, 'A'], // the factor: Duo begins on A
-    [/^\/interaction\/[^/]+\/mfa\/duo\/callback$/, () => true, 'B'], // and returns to B
-    [/^\/saml\/continue$/, () => true, 'B'], // the assertion
+    [/^\/interaction\/[^/]+\/mfa\/begin$/, () => true, 'B'], // the factor: Duo begins on B
+    [/^\/interaction\/[^/]+\/mfa\/duo\/callback$/, () => true, 'A'], // and returns to A
+    [/^\/saml\/continue$/, () => true, 'A'], // the assertion
     [/^\/saml\/slo$/, (u) => u.searchParams.has('SAMLRequest'), 'A'], // SP 1's LogoutRequest
     [/^\/saml\/slo$/, (u) => u.searchParams.has('SAMLResponse'), 'B'], // SP 2's LogoutResponse
   ];
@@ -116,7 +116,7 @@ t.test('a SAML login with Duo hops between two instances at every step, then sin
   const choice = readForm(await res.text(), '/mfa/begin');
   res = await browser.post(new URL(choice.action, a.url), { ...choice.fields, factor: 'duo' });
   const prompt = new URL(res.headers.get('location')!);
-  t.equal(prompt.pathname, '/oauth/v1/authorize', 'A sent the browser to Duo');
+  t.equal(prompt.pathname, '/oauth/v1/authorize', 'B sent the browser to Duo');
   const hopDuo = await visitDuo(prompt, duo.emulator.caPem);
   const callback = new URL(hopDuo.location!);
   t.equal(callback.port, portA, 'Duo returns to the public URL');
@@ -128,20 +128,20 @@ t.test('a SAML login with Duo hops between two instances at every step, then sin
   t.equal(posted.action, SP_ACS);
   t.equal(posted.fields.RelayState, 'rs-hop');
   const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: posted.fields.SAMLResponse! });
-  t.ok(profile, 'node-saml verifies the Response B signed with the key A published');
+  t.ok(profile, 'node-saml verifies the Response A signed with the key A published');
   t.equal(profile!.nameID, 'alice@example.com');
   t.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(Buffer.from(posted.fields.SAMLResponse!, 'base64').toString())?.[1], ACR_MFA, 'the MFA class');
 
   t.ok(trace.length >= 8 && trace.every((s, i) => i === 0 || s.on !== trace[i - 1]!.on), `every request of the login went to the other instance (${trace.map((s) => s.on).join('')})`);
   t.same(on(/^\/saml\/sso$/), ['B'], 'AuthnRequest on B');
   t.same(on(/\/login$/), ['A'], 'login form posted to A');
-  t.same(on(/\/mfa\/begin$/), ['A'], 'factor on A');
-  t.same(on(/\/duo\/callback$/), ['B'], 'Duo callback on B');
-  t.same(on(/^\/saml\/continue$/), ['B'], 'assertion from B');
-  // The factor choice runs in the login's interaction (src/interaction/pending-mfa.ts): the pending
-  // password result that A wrote is read by B.
-  t.same(on(/^\/interaction\/[^/]+$/), ['B', 'B'], 'the login form and, after A took the password, the factor choice on B');
-  t.same(on(/^\/oidc\/auth/), ['A', 'A'], 'the authorization endpoint on A: the request, and the resume after Duo');
+  t.same(on(/\/mfa\/begin$/), ['B'], 'factor on B');
+  t.same(on(/\/duo\/callback$/), ['A'], 'Duo callback on A');
+  t.same(on(/^\/saml\/continue$/), ['A'], 'assertion from A');
+  // The factor choice runs in the login's interaction (src/interaction/pending-mfa.ts) and is the password
+  // POST's answer from A; the pending password result that A wrote is read by B, which begins Duo.
+  t.same(on(/^\/interaction\/[^/]+$/), ['B'], 'the login form on B');
+  t.same(on(/^\/oidc\/auth/), ['A', 'B'], 'the authorization endpoint: the request on A, the resume after Duo on B');
   matchAll(t, await auditRows(a, user.id, 'mfa.duo'), [{ outcome: 'success', factor: 'duo' }]);
 
   // SP 2 rides the session from whichever instance; then SP 1's LogoutRequest on A, SP 2's answer on B.

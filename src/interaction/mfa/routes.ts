@@ -102,6 +102,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
 
   /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
   async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, checked = false) {
+    if (c.mfaJustOpened) return begin(c, user, factor, { inPlace: true, checked, verdict: { ok: true } });
     // The throttle's check that begin() makes rides along (one round trip); a reload reads it for nothing.
     const { challenge: ch, along: verdict } = await d.mfa.challenges.currentAlong(c.uid, factor.id, d.throttle.checkAlong(user.username, c.req.ip));
     return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, { inPlace: true, checked, verdict });
@@ -140,7 +141,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
       if (usable.length === 1 && !enroll) {
         const only = d.mfa.byId(usable[0]!.id)!;
-        return FORM_FACTORS.has(only.id) ? codeForm(c, user, only, true) : begin(c, user, only, { checked: true });
+        return FORM_FACTORS.has(only.id) ? codeForm(c, user, only, true) : begin(c, user, only, { checked: true, verdict: c.mfaJustOpened && { ok: true } });
       }
     }
     if (usable.length === 0 && !enroll) {
