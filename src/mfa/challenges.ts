@@ -27,12 +27,21 @@ export function createChallenges(db: Db) {
     return { ...(row.id ? { challenge: row } : {}), ...(along ? { along: along.parse(raw) } : {}) };
   }
   return {
-    async create(c: { id?: string; interactionUid: string; factor: string; userId: string; state: Record<string, unknown>; ttlSeconds: number }): Promise<string> {
+    /**
+     * Opens a challenge. There is at most one unspent challenge per interaction and factor (migration 005),
+     * so requests that open the same one at once share its tries: an unspent one that is still live is kept
+     * (a form factor's tries carry over), unless `replace` (a redirect factor: the vendor state just sent
+     * must be the one its callback finds); an expired one is replaced.
+     */
+    async create(c: { id?: string; interactionUid: string; factor: string; userId: string; state: Record<string, unknown>; ttlSeconds: number; replace?: boolean }): Promise<string> {
       const id = c.id ?? randomBytes(24).toString('base64url');
       // Written with the rest of the request (storage/unit-of-work.ts): the browser learns of it only then.
       await deferWrite(db, `INSERT INTO mfa_challenges (id, interaction_uid, factor, user_id, state, expires_at)
-        VALUES ($1,$2,$3,$4,$5, now() + make_interval(secs => $6::int))`,
-      [id, c.interactionUid, c.factor, c.userId, JSON.stringify(c.state), c.ttlSeconds]);
+        VALUES ($1,$2,$3,$4,$5, now() + make_interval(secs => $6::int))
+        ON CONFLICT (interaction_uid, factor) WHERE consumed_at IS NULL DO UPDATE
+        SET id = EXCLUDED.id, user_id = EXCLUDED.user_id, state = EXCLUDED.state, attempts = 0, expires_at = EXCLUDED.expires_at
+        WHERE $7 OR mfa_challenges.expires_at <= now()`,
+      [id, c.interactionUid, c.factor, c.userId, JSON.stringify(c.state), c.ttlSeconds, c.replace === true]);
       return id;
     },
     currentAlong,

@@ -10,7 +10,7 @@ import { readForm } from '../helpers/browser.ts';
 import { addUser, startAuthorize, submitLogin } from '../helpers/oidc.ts';
 import * as client from 'openid-client';
 import {
-  AMR_TOTP, advance, atClient, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage, isCodePage, isLoginPage,
+  AMR_TOTP, advance, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage, isCodePage, isLoginPage,
   policyClient, submitCode, PASSWORD, type Flow,
 } from '../helpers/mfa.ts';
 
@@ -75,6 +75,50 @@ t.test('a reload of the code form (the password posted again) keeps its tries an
   f.page = page;
   await submitCode(f, await freshTotp(secret));
   t.ok(atClient(f), 'and the code signs in');
+});
+
+t.test('a double-submitted password form opens one challenge: the tries are shared, not doubled', async (t) => {
+  const user = await addUser(gw, 'dora');
+  const { secret } = await enrollTotp(gw, user.id);
+  await gw.services.db.query(`UPDATE users SET preferred_factor = 'totp' WHERE id = $1`, [user.id]);
+  const rp = await client.discovery(new URL(gw.url), required.clientId, required.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
+  const s = await startAuthorize(gw, rp, { scope: 'openid profile', redirectUri: required.redirectUris[0] });
+  const f: Flow = { gw, rp, browser: s.browser, verifier: s.verifier, state: s.state, nonce: s.nonce, redirectUri: s.redirectUri, url: s.at, status: s.res.status, page: await s.res.text() };
+  const uid = /\/interaction\/([^/]+)/.exec(f.url.pathname)![1]!;
+  // The same password form submitted four times at once (a double click, a second tab): each request may
+  // load the interaction before any of them has written its pending result.
+  const posted = await Promise.all([1, 2, 3, 4].map(() => submitLogin(f.browser, gw, f.page, 'dora', PASSWORD)));
+  t.same(posted.map((r) => r.status), [200, 200, 200, 200]);
+  const live = async () => (await gw.services.db.query(`SELECT attempts FROM mfa_challenges WHERE interaction_uid = $1 AND consumed_at IS NULL`, [uid])).rows;
+  t.same(await live(), [{ attempts: 0 }], 'one unspent challenge for the interaction');
+  await advance(f, posted[0]!, new URL(`/interaction/${uid}/login`, gw.url));
+  // Wrong codes, all at once: no more are checked than the challenge allows.
+  const form = readForm(f.page, '/mfa/totp');
+  const answers = await Promise.all(Array.from({ length: 8 }, () => f.browser.post(new URL(form.action, gw.url), { ...form.fields, code: '000000' })));
+  t.ok(answers.every((r) => r.status === 401 || r.status === 303), 'each answered: the form again, or back to the choice');
+  const checked = (await auditRows(gw, user.id, 'mfa.totp')).filter((r) => r.outcome === 'failure' && r.reason === 'invalid');
+  t.equal(checked.length, 5, 'five codes checked (maxAttempts), the rest refused without a check');
+  t.same(await live(), [], 'the challenge is spent once its tries are used up');
+  // Back to the factor: a new challenge with a new budget (the account's lockout counts across them).
+  const choose = new URL(`/interaction/${uid}?choose=1`, gw.url);
+  await advance(f, await f.browser.get(choose), choose);
+  await chooseFactor(f, 'totp');
+  await submitCode(f, await freshTotp(secret));
+  t.ok(atClient(f), 'and a right code on the next challenge signs in');
+});
+
+t.test('going back to the factor choice and choosing the same factor keeps its tries', async (t) => {
+  const user = await addUser(gw, 'elsa');
+  await enrollTotp(gw, user.id);
+  await gw.services.db.query(`UPDATE users SET preferred_factor = 'totp' WHERE id = $1`, [user.id]);
+  const { f, uid, posted } = await postPassword(required, 'elsa');
+  await advance(f, posted, new URL(`/interaction/${uid}/login`, gw.url));
+  t.equal((await submitCode(f, '000000')).res.status, 401);
+  const choose = new URL(`/interaction/${uid}?choose=1`, gw.url);
+  await advance(f, await f.browser.get(choose), choose);
+  await chooseFactor(f, 'totp');
+  t.match(f.page, /id="remaining">4 tries left/, 'the try spent before still counts');
+  t.same((await gw.services.db.query(`SELECT attempts FROM mfa_challenges WHERE interaction_uid = $1`, [uid])).rows, [{ attempts: 1 }], 'one challenge');
 });
 
 t.test('the pending password result taken to the resume URL by hand still meets the mfa prompt', async (t) => {

@@ -91,7 +91,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const ch = await factor.begin(ctx);
     if (ch.kind === 'skip') return handleOutcome(c, user, factor.id, ch.outcome);
     if (ch.kind === 'redirect') {
-      await d.mfa.challenges.create({ id: ch.id, interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: REDIRECT_TTL });
+      await d.mfa.challenges.create({ id: ch.id, interactionUid: c.uid, factor: factor.id, userId: user.id, state: ch.state, ttlSeconds: REDIRECT_TTL, replace: true });
       // A top-level redirect: Duo's Universal Prompt must not run in a frame.
       return c.reply.code(303).header('cache-control', 'no-store').redirect(ch.url, 303);
     }
