@@ -79,13 +79,21 @@ const SESSION_GRANTS = `(SELECT jsonb_object_agg(e.value->>'grantId',
     FROM jsonb_each(CASE WHEN jsonb_typeof(t.payload->'authorizations') = 'object' THEN t.payload->'authorizations' END) e
     WHERE e.value->>'grantId' IS NOT NULL) AS grants`;
 
+/**
+ * An account's more rows (name → scalar subquery) as one jsonb value keyed by name, or undefined when there
+ * are none. jsonb_build_object keeps a key whose row is missing as JSON null: "known not to exist".
+ */
+export function accountRowsJson(accountRows: Record<string, AccountJson>, accountIdText: string): string | undefined {
+  const rows = Object.entries(accountRows).map(([name, sql]) => `'${name}', ${sql(accountIdText)}`);
+  return rows.length ? `jsonb_build_object(${rows.join(', ')})` : undefined;
+}
+
 function withAccountQuery(account: AccountJson, model: string, accountRows: Record<string, AccountJson> = {}): string {
   const accountId = ACCOUNT_OF[model]!.sql('t.payload');
   const more = model === 'Session' ? SESSION_GRANTS : sessionByUid("t.payload->'session'->>'uid'");
-  // jsonb_build_object keeps a key whose row is missing as JSON null: "known not to exist".
-  const rows = Object.entries(accountRows).map(([name, sql]) => `'${name}', ${sql(accountId)}`);
+  const rows = accountRowsJson(accountRows, accountId);
   return `SELECT t.payload, ${CONSUMED('t')} AS consumed, ${account(accountId)} AS account,
-    ${more}${rows.length ? `,\n    jsonb_build_object(${rows.join(', ')}) AS account_rows` : ''}
+    ${more}${rows ? `,\n    ${rows} AS account_rows` : ''}
   FROM oidc_models t WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
 }
 

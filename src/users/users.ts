@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite, filePrefetched, takePrefetched } from '../storage/unit-of-work.ts';
-import { accountUuid, UUID_RE, type AccountJson } from '../storage/oidc-prefetch.ts';
+import { accountRowsJson, accountUuid, UUID_RE, type AccountJson } from '../storage/oidc-prefetch.ts';
 
 export interface User {
   id: string; username: string; name: string | null; email: string | null; emailVerified: boolean;
@@ -55,9 +55,8 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
     if (!UUID_RE.test(id)) return undefined;
     return (await db.query<User>(`SELECT ${COLS} FROM users WHERE id = $1`, [id])).rows[0];
   }
-  const rows = Object.entries(o.accountRows ?? {}).map(([name, sql]) => `'${name}', ${sql('id::text')}`);
-  const BY_NAME = `SELECT ${COLS}${rows.length ? `, jsonb_build_object(${rows.join(', ')}) AS "accountRows"` : ''}
-    FROM users WHERE lower(username) = lower($1)`;
+  const rows = accountRowsJson(o.accountRows ?? {}, 'id::text');
+  const BY_NAME = `SELECT ${COLS}${rows ? `, ${rows} AS "accountRows"` : ''} FROM users WHERE lower(username) = lower($1)`;
   return {
     async findByUsername(username: string): Promise<User | undefined> {
       if (!USERNAME_RE.test(username)) return undefined;

@@ -86,7 +86,8 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
     const avail = o.checked ? { usable: true as const } : await factor.isAvailable(ctx);
     if (!avail.usable) return handleOutcome(c, user, factor.id, { ok: false, reason: avail.reason, detail: avail.detail });
     // A locked account starts no factor at all: no Duo push for someone who just failed at guessing codes.
-    const verdict = o.verdict ?? await d.throttle.check(user.username, c.req.ip);
+    // (The password POST that opened this step checked it a moment ago.)
+    const verdict = o.verdict ?? (c.mfaJustOpened ? { ok: true as const } : await d.throttle.check(user.username, c.req.ip));
     if (!verdict.ok) return handleOutcome(c, user, factor.id, { ok: false, reason: 'locked', detail: { throttle: verdict.reason } });
     const ch = await factor.begin(ctx);
     if (ch.kind === 'skip') return handleOutcome(c, user, factor.id, ch.outcome);
@@ -102,7 +103,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
 
   /** A form factor's live challenge and its form, or a new one (a reload must not reset the tries). */
   async function codeForm(c: InteractionContext, user: User, factor: MfaFactor, checked = false) {
-    if (c.mfaJustOpened) return begin(c, user, factor, { inPlace: true, checked, verdict: { ok: true } });
+    if (c.mfaJustOpened) return begin(c, user, factor, { inPlace: true, checked }); // no challenge can exist yet
     // The throttle's check that begin() makes rides along (one round trip); a reload reads it for nothing.
     const { challenge: ch, along: verdict } = await d.mfa.challenges.currentAlong(c.uid, factor.id, d.throttle.checkAlong(user.username, c.req.ip));
     return ch ? sendCodeForm(c, factor.id, ch.attempts) : begin(c, user, factor, { inPlace: true, checked, verdict });
@@ -141,7 +142,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
       if (usable.length === 0 && enroll) return c.reply.code(303).redirect(`/interaction/${c.uid}/mfa/enroll`, 303);
       if (usable.length === 1 && !enroll) {
         const only = d.mfa.byId(usable[0]!.id)!;
-        return FORM_FACTORS.has(only.id) ? codeForm(c, user, only, true) : begin(c, user, only, { checked: true, verdict: c.mfaJustOpened && { ok: true } });
+        return FORM_FACTORS.has(only.id) ? codeForm(c, user, only, true) : begin(c, user, only, { checked: true });
       }
     }
     if (usable.length === 0 && !enroll) {
