@@ -17,6 +17,7 @@ import assets from './views/assets-route.ts';
 import errorHandler from './platform/error-handler.ts';
 import interactionRoutes from './interaction/routes.ts';
 import { createCsrf } from './interaction/csrf.ts';
+import { createLoginScreen, type LoginScreen } from './interaction/login-screen.ts';
 import { createPasswordCheck } from './interaction/login.ts';
 import { createProvider } from './protocols/oidc/provider.ts';
 import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
@@ -116,13 +117,13 @@ export function resolveIssuer(config: Config, port = config.server.port): string
   return (config.server.issuer || `http://localhost:${port}`).replace(/\/$/, '');
 }
 
-async function createHolder(s: Services, issuer: string, mfaNeed: MfaNeed, saml?: SamlIdp): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
+async function createHolder(s: Services, issuer: string, mfaNeed: MfaNeed, loginScreen: LoginScreen, saml?: SamlIdp): Promise<ProviderHolder & { reloadIfRotated(): Promise<void> }> {
   await s.keys.ensure();
   let version = await s.keys.version();
   const make = async () => {
     const p = createProvider({
       config: s.config, issuer, db: s.db, box: s.box, users: s.users, keys: await s.keys.load(),
-      extraPrompts: [createMfaPrompt(mfaNeed)],
+      extraPrompts: [createMfaPrompt(mfaNeed)], loginScreen,
       // Each SAML SP rides the same pipeline as an internal client (protocols/saml/bridge.ts), and so
       // does the account portal (account/client.ts).
       extraInternalClients: [...(saml?.internalClients ?? []), ...(s.config.account.enabled ? [accountClient(s.config, issuer, s.box)] : [])],
@@ -170,7 +171,9 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
   const saml = config.saml.enabled && config.saml.sps.length > 0 ? (await import('./protocols/saml/idp.ts')).createSamlIdp(s, opts.issuer, { selfTest: opts.samlSelfTest }) : undefined;
   // One answer to "is a second factor due?": the `mfa` prompt asks it, and the password screen before it.
   const mfaNeed = mfaNeedFor((accountId) => s.mfa.totp.isEnrolled(accountId));
-  const holder = await createHolder(s, opts.issuer, mfaNeed, saml);
+  const csrf = createCsrf(s.box);
+  const loginScreen = createLoginScreen(config.ui, csrf);
+  const holder = await createHolder(s, opts.issuer, mfaNeed, loginScreen, saml);
   app.decorate('services', s);
   app.decorate('provider', holder);
   app.decorate('shutdown', { draining: false });
@@ -188,9 +191,8 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     attachMetricsServer(app, { port: config.metrics.port, host: config.metrics.host ?? config.server.host, token: config.metrics.token, metrics: s.metrics, log: s.log });
   } else if (config.metrics.enabled) await app.register(metricsRoute, { metrics: s.metrics, token: config.metrics.token });
   await app.register(assets, { theme: config.ui });
-  const csrf = createCsrf(s.box);
   await app.register(interactionRoutes, {
-    config, provider: () => holder.current() as Provider, csrf,
+    config, provider: () => holder.current() as Provider, csrf, loginScreen,
     checkPassword: createPasswordCheck(s),
     mfaAfterPassword: createMfaAfterPassword(() => holder.current() as Provider, mfaNeed),
     extend: (scope) => ({

@@ -8,7 +8,7 @@ import { createInteractionKit, finish, sendPage, type Body, type InteractionCont
 import type { Config } from '../config/schema.ts';
 import type { Csrf } from './csrf.ts';
 import type { PasswordCheck } from './login.ts';
-import { loginPage } from './views/login.ts';
+import type { LoginScreen } from './login-screen.ts';
 import { BUSY_TEXT } from './views/message.ts';
 import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
@@ -17,7 +17,7 @@ import { unitPerRequest } from '../platform/request-unit.ts';
 import { screenOf, type MfaAfterPassword } from './pending-mfa.ts';
 
 export interface InteractionDeps {
-  config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck;
+  config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck; loginScreen: LoginScreen;
   /** Whether the password step is followed by MFA in this same interaction (pending-mfa.ts). */
   mfaAfterPassword?: MfaAfterPassword;
   /** Registers more screens in this scope (shares its form parser) and returns their prompt renderers. */
@@ -32,10 +32,7 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
   const { load, csrfOk, clientName } = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
 
   const renderLogin = async (c: InteractionContext, status = 200, error?: string, username?: string) =>
-    sendPage(c.reply, status, loginPage(theme, {
-      uid: c.uid, csrf: d.csrf.token(c.uid, 'login'), error, clientName: await clientName(c.details),
-      username: username ?? (typeof c.details.params.login_hint === 'string' ? c.details.params.login_hint.slice(0, 128) : undefined),
-    }));
+    sendPage(c.reply, status, d.loginScreen({ uid: c.uid, params: c.details.params, clientName: await clientName(c.details), error, username }));
 
   const prompts: Record<string, PromptRenderer> = {
     login: (c) => renderLogin(c),

@@ -90,7 +90,7 @@ t.test('password change', async (t) => {
     t.ok(await passwordUnchanged());
     const seen: string[] = [];
     const back = await walk(b, res, new URL(`${gw.url}/account/password`), { secret, stopAt: (u) => { seen.push(u.pathname); return false; } });
-    t.ok(seen.some((p) => /^\/interaction\/[^/]+$/.test(p)), 'through the interaction (password, then TOTP)');
+    t.ok(seen.some((p) => /^\/oidc\/auth\/[^/]+$/.test(p)), 'through an interaction (password, then TOTP), back at its resume URL');
     t.equal(back.url.pathname, '/account/password', 'back at the same action');
     t.equal(back.status, 200);
     t.match(back.page, /action="\/account\/password"/);

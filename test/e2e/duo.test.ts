@@ -3,7 +3,7 @@
 // and a Duo that never comes back (the state expires) all end at the factor choice with the reason,
 // from where TOTP signs in. RP-initiated logout at the end of the happy path.
 import t from 'tap';
-import { addUser, auditRows, clickAndWait, duoClick, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, type Walk, isScreenPath } from './kit.ts';
+import { addUser, auditRows, clickAndWait, duoClick, e2eStack, freshCode, launch, shownAcr, shownAmr, typeCode, typePassword, walk, type Walk, isScreenPath, isLoginPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -16,7 +16,7 @@ async function signIn(w: Walk, username: string, shots = true) {
   await w.page.goto(app.url);
   if (shots) await w.step('app-signed-out');
   await clickAndWait(w, '#sign-in');
-  await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
+  await w.at((u) => u.origin === gw.url && isLoginPath(u.pathname));
   if (shots) await w.step('gateway-login');
   await typePassword(w, username);
 }

@@ -4,7 +4,7 @@
 // sign-in, the gateway's own sign-out pages, a phone-sized screen) get the same checks.
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { addUser, e2eStack, freshCode, launch, shownAmr, walk, PASSWORD, clickAndWait, typePassword, typeCode, type Walk, isScreenPath } from './kit.ts';
+import { addUser, e2eStack, freshCode, launch, shownAmr, walk, PASSWORD, clickAndWait, typePassword, typeCode, type Walk, isScreenPath, isLoginPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -42,7 +42,7 @@ t.test('keyboard-only sign-in and sign-out', async (t) => {
   await w.step('app-signed-out');
   await tabTo(w, 'sign-in');
   await enter(w);
-  await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
+  await w.at((u) => u.origin === gw.url && isLoginPath(u.pathname));
   t.equal(await autofocused(w, 'username'), 'username', 'the cursor starts in the username field');
   t.equal(await w.page.getAttribute('.brand img', 'alt'), 'Gatehouse', 'the logo, named by the product name');
   t.ok(await w.page.evaluate(() => (document.querySelector('.brand img') as HTMLImageElement).naturalWidth > 0), 'and shown (the CSP lets the data: image through)');

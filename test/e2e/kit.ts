@@ -242,6 +242,12 @@ export async function typePassword(w: Walk, username: string, password = PASSWOR
  */
 export const isScreenPath = (path: string) => /^\/interaction\/[^/]+(\/login)?$/.test(path);
 
+/**
+ * Where the login form shows: the authorization endpoint's own answer for a new login
+ * (src/protocols/oidc/login-in-authorize.ts), or an interaction's page.
+ */
+export const isLoginPath = (path: string) => path === '/oidc/auth' || isScreenPath(path);
+
 /** Submits a one-time code on the current code page. */
 export async function typeCode(w: Walk, code: string) {
   await w.page.fill('#code', code);

@@ -2,7 +2,7 @@
 // second factor (the portal sends the user through the gateway again: password and a factor), after
 // which the change goes through and the new password signs in.
 import t from 'tap';
-import { addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, PASSWORD, shownAmr, typeCode, typePassword, walk, isScreenPath } from './kit.ts';
+import { addUser, auditRows, clickAndWait, e2eStack, freshCode, launch, PASSWORD, shownAmr, typeCode, typePassword, walk, isScreenPath, isLoginPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -46,7 +46,7 @@ t.test('recovery code sign-in, then a password change in the portal with a fresh
     `UPDATE account_sessions SET data = jsonb_set(data, '{mfaAt}', to_jsonb(floor(extract(epoch FROM now()))::bigint - $2)) WHERE user_id = $1`,
     [user.id, gw.config.mfa.freshSeconds + 60]);
   await clickAndWait(w, '#change-password');
-  await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
+  await w.at((u) => u.origin === gw.url && isLoginPath(u.pathname));
   t.equal(await w.page.inputValue('#username'), 'rita', 'the username is filled in');
   await w.page.waitForFunction(() => document.activeElement?.id === 'password', undefined, { timeout: 3000 }).catch(() => undefined); // autofocus settles after load
   t.equal(await w.page.evaluate(() => document.activeElement?.id), 'password', 'the cursor waits in the password field');

@@ -2,7 +2,7 @@
 // → auto-posted signed assertion whose AuthnContextClassRef says MFA; then the sample OIDC app signs in on
 // the same session without any prompt; then single logout from the SP ends the gateway session too.
 import t from 'tap';
-import { addUser, clickAndWait, duoClick, e2eStack, launch, shownAmr, typePassword, walk } from './kit.ts';
+import { addUser, clickAndWait, duoClick, e2eStack, launch, shownAmr, typePassword, walk, isLoginPath } from './kit.ts';
 
 t.setTimeout(15 * 60_000);
 const browser = await launch(t);
@@ -16,7 +16,7 @@ t.test('SAML SP-initiated login with MFA, SSO into the OIDC app, single logout',
   await w.page.goto(sp.url);
   await w.step('sp-signed-out');
   await clickAndWait(w, '#sign-in');
-  await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
+  await w.at((u) => u.origin === gw.url && isLoginPath(u.pathname));
   await w.step('gateway-login');
   t.match(await w.page.locator('main').innerText(), /Sample SAML service provider/, 'the login page names the SP');
   await typePassword(w, 'sam');
@@ -75,7 +75,7 @@ t.test('SAML SP-initiated login with MFA, SSO into the OIDC app, single logout',
 
   // The gateway session is gone too: the OIDC app's next sign-in asks for the password.
   await w.page.goto(`${app.url}/login`);
-  await w.at((u) => u.origin === gw.url && u.pathname.startsWith('/interaction/'));
+  await w.at((u) => u.origin === gw.url && isLoginPath(u.pathname));
   t.ok(await w.page.isVisible('#password'), 'the password is asked again');
   await w.step('gateway-login-after-slo');
 });

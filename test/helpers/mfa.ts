@@ -93,9 +93,18 @@ export async function login(gw: Gateway, c: LoginClient, username: string, o: Au
   if (atClient(f) || !isGateway(f)) return f;
   f.page = await s.res.text();
   if (!isLoginPage(f.page)) return f;
+  const action = new URL(readForm(f.page, '/login').action, gw.url);
   const posted = await submitLogin(f.browser, gw, f.page, username, o.password ?? PASSWORD);
-  if (posted.status !== 303) { f.status = posted.status; f.page = await posted.text(); return f; }
-  return advance(f, posted);
+  // A page in the POST's answer (a failed attempt, or the MFA step's first screen) is at the form's URL.
+  if (posted.status !== 303) { f.url = action; f.status = posted.status; f.page = await posted.text(); return f; }
+  return advance(f, posted, action);
+}
+
+/** The page of the interaction the flow is in (`/interaction/:uid`), e.g. to reload its current screen. */
+export function interactionPage(f: Flow): URL {
+  const path = /^\/interaction\/[^/]+/.exec(f.url.pathname)?.[0];
+  if (!path) throw new Error(`not in an interaction: ${f.url.href}`);
+  return new URL(path, f.gw.url);
 }
 
 export const atClient = (f: Flow) => f.url.href.startsWith(f.redirectUri) && f.url.searchParams.has('code');

@@ -10,7 +10,12 @@ export async function discover(gw: Gateway, c: { clientId: string; clientSecret?
 
 export interface AuthorizeOptions { scope?: string; redirectUri?: string; extra?: Record<string, string>; browser?: Browser }
 
-/** Starts an authorization request; returns the browser at the first Gatehouse page (or the callback). */
+/**
+ * Starts an authorization request; returns the browser at the first Gatehouse page (or the callback).
+ * `at` is where the browser is: for a new login that is the authorization URL itself, whose answer is the
+ * login form (src/protocols/oidc/login-in-authorize.ts); `interaction` is the page of the interaction the
+ * form belongs to (`/interaction/:uid`), when one is shown.
+ */
 export async function startAuthorize(gw: Gateway, rp: client.Configuration, o: AuthorizeOptions = {}) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -25,7 +30,14 @@ export async function startAuthorize(gw: Gateway, rp: client.Configuration, o: A
   const browser = o.browser ?? new Browser();
   const first = await browser.get(url);
   const { res, url: at } = await browser.follow(first, url, (u) => u.href.startsWith(redirectUri));
-  return { browser, res, at, verifier, state, nonce, redirectUri };
+  return { browser, res, at, interaction: interactionOf(at, res.status === 200 ? await res.clone().text() : ''), verifier, state, nonce, redirectUri };
+}
+
+/** The page of the interaction a screen belongs to: its form's target, or the page the browser is at. */
+export function interactionOf(at: URL, page: string): URL | undefined {
+  const uid = /action="\/interaction\/([^"/]+)\//.exec(page)?.[1];
+  if (uid) return new URL(`/interaction/${uid}`, at);
+  return /^\/interaction\/[^/]+$/.test(at.pathname) ? at : undefined;
 }
 
 /** Submits the login form on the current page. */

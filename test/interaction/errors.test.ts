@@ -33,14 +33,14 @@ t.test('interaction failures and malformed requests', async (t) => {
 
   t.test('a live interaction opened in another browser', async (t) => {
     const s = await startAuthorize(gw, rp, { scope: 'openid' });
-    await expectExpired(t, await new Browser().get(s.at), 'no interaction cookie');
+    await expectExpired(t, await new Browser().get(s.interaction!), 'no interaction cookie');
   });
 
   t.test('the interaction expired while the page was open', async (t) => {
     const s = await startAuthorize(gw, rp, { scope: 'openid' });
     const page = await s.res.text();
     await dropInteractions();
-    await expectExpired(t, await s.browser.get(s.at), 'reload');
+    await expectExpired(t, await s.browser.get(s.interaction!), 'the interaction\'s page');
     await expectExpired(t, await submitLogin(s.browser, gw, page, 'alice', 'correct horse battery'), 'login POST');
   });
 
@@ -55,7 +55,7 @@ t.test('interaction failures and malformed requests', async (t) => {
 
   t.test('malformed requests get a 4xx, never a 500 or a stack trace', async (t) => {
     const s = await startAuthorize(gw, rp, { scope: 'openid' });
-    const loginUrl = new URL(`${s.at.pathname}/login`, gw.url);
+    const loginUrl = new URL(`${s.interaction!.pathname}/login`, gw.url);
     const cookie = [...cookieJar(s.browser, gw.url)].map(([k, v]) => `${k}=${v}`).join('; ');
     const csrf = readForm(await s.res.text(), '/login').fields.csrf!;
     const form = 'application/x-www-form-urlencoded';

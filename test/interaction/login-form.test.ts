@@ -34,11 +34,11 @@ t.test('login form', async (t) => {
   };
 
   t.test('the form contract', async (t) => {
-    const { page, at } = await loginPage();
+    const { page, interaction } = await loginPage();
     t.match(page, /<input type="text" id="username" name="username" autocomplete="username"/);
     t.match(page, /<input type="password" id="password" name="password" autocomplete="current-password"/);
     const form = readForm(page, '/login');
-    t.equal(form.action, `${at.pathname}/login`, 'posts to this interaction');
+    t.equal(form.action, `${interaction!.pathname}/login`, 'posts to this interaction');
     t.match(page, /<form method="post" action="[^"]*\/login"/, 'POST, never GET');
     t.ok(form.fields.csrf && form.fields.csrf.length >= 20, 'a CSRF token');
     t.equal(form.fields.username, '', 'empty username without login_hint');

@@ -28,7 +28,7 @@ async function postPassword(c: typeof required, username: string) {
   const s = await startAuthorize(gw, rp, { scope: 'openid profile', redirectUri: c.redirectUris[0] });
   const f: Flow = { gw, rp, browser: s.browser, verifier: s.verifier, state: s.state, nonce: s.nonce, redirectUri: s.redirectUri, url: s.at, status: s.res.status, page: await s.res.text() };
   if (!isLoginPage(f.page)) throw new Error(`expected the login form, got ${f.status} ${f.url.pathname}`);
-  const uid = /\/interaction\/([^/]+)/.exec(f.url.pathname)![1]!;
+  const uid = /\/interaction\/([^/]+)/.exec(s.interaction!.pathname)![1]!;
   const loginPage = f.page;
   const posted = await submitLogin(f.browser, gw, loginPage, username, PASSWORD);
   return { f, uid, posted, loginPage };
@@ -84,7 +84,7 @@ t.test('a double-submitted password form opens one challenge: the tries are shar
   const rp = await client.discovery(new URL(gw.url), required.clientId, required.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
   const s = await startAuthorize(gw, rp, { scope: 'openid profile', redirectUri: required.redirectUris[0] });
   const f: Flow = { gw, rp, browser: s.browser, verifier: s.verifier, state: s.state, nonce: s.nonce, redirectUri: s.redirectUri, url: s.at, status: s.res.status, page: await s.res.text() };
-  const uid = /\/interaction\/([^/]+)/.exec(f.url.pathname)![1]!;
+  const uid = /\/interaction\/([^/]+)/.exec(s.interaction!.pathname)![1]!;
   // The same password form submitted four times at once (a double click, a second tab): each request may
   // load the interaction before any of them has written its pending result.
   const posted = await Promise.all([1, 2, 3, 4].map(() => submitLogin(f.browser, gw, f.page, 'dora', PASSWORD)));

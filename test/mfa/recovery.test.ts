@@ -71,6 +71,6 @@ t.test('a user without recovery codes is not offered them', async (t) => {
   const f = await login(gw, app, 'norec');
   // TOTP is the only usable factor: the choice is skipped, its code form served in its place.
   t.match(f.page, /action="\/interaction\/[^"]+\/mfa\/totp"/);
-  t.match(f.url.pathname, /^\/interaction\/[^/]+$/, 'at /interaction/:uid itself, no redirect to the form');
+  t.match(f.url.pathname, /^\/interaction\/[^/]+\/login$/, 'the password POST\'s own answer, no redirect to the form');
   t.notMatch(f.page, /recovery/i);
 });

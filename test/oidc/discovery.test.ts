@@ -54,11 +54,14 @@ t.test('discovery', async (t) => {
       }
     }
 
-    // The authorization redirect and the logout confirmation form are built from the request too.
+    // The authorization answer, its redirects and the logout confirmation form are built from the request too.
     const auth = await rawRequest(authorizeUrl(gw), { headers: spoof });
-    t.equal(auth.status, 303);
-    const location = auth.headers.location!;
-    t.ok(location.startsWith('/interaction/') || location.startsWith(`${gw.url}/`), `authorize redirects within the gateway (${location})`);
+    t.equal(auth.status, 200, 'the login form');
+    t.notMatch(auth.body, /evil/, 'the login form links nothing to the spoofed host');
+    t.notMatch(auth.headers['set-cookie']?.join() ?? '', /evil/, 'nor do its cookies');
+    const none = await rawRequest(authorizeUrl(gw, { prompt: 'none' }), { headers: spoof });
+    t.equal(none.status, 303);
+    t.equal(new URL(none.headers.location!).searchParams.get('iss'), gw.url, 'a redirect to the client names the real issuer');
     const logout = await rawRequest(`${gw.url}/oidc/session/end`, { headers: spoof });
     t.equal(logout.status, 200);
     t.notMatch(logout.body, /evil/, 'logout form posts to the issuer');

@@ -89,7 +89,7 @@ t.test('a SAML login with Duo hops between two instances at every step, then sin
   // Every request to the public URL goes to the other instance than the one before, except the named steps,
   // which go where the scenario says. The trace records who served what.
   const PINNED: [RegExp, (u: URL) => boolean, 'A' | 'B'][] = [
-    [/^\/saml\/sso$/, () => true, 'B'], // the AuthnRequest
+    [/^\/saml\/sso$/, () => true, 'A'], // the AuthnRequest (then B answers the authorization request with the login form)
     [/^\/interaction\/[^/]+\/login$/, () => true, 'A'], // the login form's POST
     [/^\/interaction\/[^/]+\/mfa\/begin$/, () => true, 'B'], // the factor: Duo begins on B
     [/^\/interaction\/[^/]+\/mfa\/duo\/callback$/, () => true, 'A'], // and returns to A
@@ -132,16 +132,18 @@ t.test('a SAML login with Duo hops between two instances at every step, then sin
   t.equal(profile!.nameID, 'alice@example.com');
   t.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(Buffer.from(posted.fields.SAMLResponse!, 'base64').toString())?.[1], ACR_MFA, 'the MFA class');
 
-  t.ok(trace.length >= 8 && trace.every((s, i) => i === 0 || s.on !== trace[i - 1]!.on), `every request of the login went to the other instance (${trace.map((s) => s.on).join('')})`);
-  t.same(on(/^\/saml\/sso$/), ['B'], 'AuthnRequest on B');
+  t.ok(trace.length >= 7 && trace.every((s, i) => i === 0 || s.on !== trace[i - 1]!.on), `every request of the login went to the other instance (${trace.map((s) => s.on).join('')})`);
+  t.same(on(/^\/saml\/sso$/), ['A'], 'AuthnRequest on A');
   t.same(on(/\/login$/), ['A'], 'login form posted to A');
   t.same(on(/\/mfa\/begin$/), ['B'], 'factor on B');
   t.same(on(/\/duo\/callback$/), ['A'], 'Duo callback on A');
   t.same(on(/^\/saml\/continue$/), ['A'], 'assertion from A');
-  // The factor choice runs in the login's interaction (src/interaction/pending-mfa.ts) and is the password
-  // POST's answer from A; the pending password result that A wrote is read by B, which begins Duo.
-  t.same(on(/^\/interaction\/[^/]+$/), ['B'], 'the login form on B');
-  t.same(on(/^\/oidc\/auth/), ['A', 'B'], 'the authorization endpoint: the request on A, the resume after Duo on B');
+  // The login form is the authorization request's answer from B (src/protocols/oidc/login-in-authorize.ts),
+  // posted to A with the interaction B wrote; the factor choice runs in the login's interaction
+  // (src/interaction/pending-mfa.ts) and is the password POST's answer from A; the pending password result
+  // that A wrote is read by B, which begins Duo.
+  t.same(on(/^\/interaction\/[^/]+$/), [], 'no trip to the interaction page');
+  t.same(on(/^\/oidc\/auth/), ['B', 'B'], 'the authorization endpoint: the request (the login form) on B, the resume after Duo on B');
   matchAll(t, await auditRows(a, user.id, 'mfa.duo'), [{ outcome: 'success', factor: 'duo' }]);
 
   // SP 2 rides the session from whichever instance; then SP 1's LogoutRequest on A, SP 2's answer on B.

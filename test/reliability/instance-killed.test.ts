@@ -101,7 +101,7 @@ async function run() {
         code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
       });
       const authorized = await f.browser.navigate(f.url);
-      t.equal(authorized.status, 303, 'A redirected to the interaction');
+      t.equal(authorized.status, 200, 'A answered with the login form (its interaction written)');
       await at('authorize');
       await advance(f, authorized);
       t.ok(isLoginPage(f.page), 'the login page');

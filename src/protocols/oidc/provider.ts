@@ -20,6 +20,8 @@ import { currentUnit, discardUnit, flushUnit, newUnit, runInUnit } from '../../s
 import { revokeReplayedGrant } from '../../storage/oidc-adapter.ts';
 import type { Theme } from '../../views/layout.ts';
 import { EXTERNAL_SIGNING_ACK, withInlineSigning } from './inline-signing-keys.ts';
+import { loginInAuthorizeAnswer } from './login-in-authorize.ts';
+import type { LoginScreen } from '../../interaction/login-screen.ts';
 
 export const OIDC_PREFIX = '/oidc';
 /** The resource server that client-credentials tokens are for unless the client asks for another. */
@@ -89,6 +91,8 @@ export interface ProviderDeps {
   config: Config; issuer: string; db: Db; box: SecretBox; users: Users; keys: PrivateJwk[];
   extraPrompts?: Parameters<typeof buildPolicy>[0];
   extraInternalClients?: Configuration['clients'];
+  /** When given, a new login interaction's form is the authorization endpoint's answer (login-in-authorize.ts). */
+  loginScreen?: LoginScreen;
 }
 
 export function createProvider(d: ProviderDeps): Provider {
@@ -195,6 +199,7 @@ export function createProvider(d: ProviderDeps): Provider {
   };
   const provider = new Provider(d.issuer, configuration);
   provider.use(unitOfWork(d.db, config.ui, (ctx, err) => provider.emit('server_error', ctx, err)));
+  if (d.loginScreen) provider.use(loginInAuthorizeAnswer(d.loginScreen)); // inside the unit: runs before its commit
   // Always: mount.ts pins X-Forwarded-Host/Proto/For to the issuer and to the address Fastify computed
   // under server.trustProxy, so every link follows the issuer and never a request header.
   provider.proxy = true;
