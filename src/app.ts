@@ -18,6 +18,7 @@ import errorHandler from './platform/error-handler.ts';
 import interactionRoutes from './interaction/routes.ts';
 import { createCsrf } from './interaction/csrf.ts';
 import { createLoginScreen, type LoginScreen } from './interaction/login-screen.ts';
+import { createResumeInProcess } from './interaction/resume-in-process.ts';
 import { createPasswordCheck } from './interaction/login.ts';
 import { createProvider } from './protocols/oidc/provider.ts';
 import { mountProvider, type ProviderHolder } from './protocols/oidc/mount.ts';
@@ -191,14 +192,16 @@ export async function buildApp(s: Services, opts: BuildOptions): Promise<App> {
     attachMetricsServer(app, { port: config.metrics.port, host: config.metrics.host ?? config.server.host, token: config.metrics.token, metrics: s.metrics, log: s.log });
   } else if (config.metrics.enabled) await app.register(metricsRoute, { metrics: s.metrics, token: config.metrics.token });
   await app.register(assets, { theme: config.ui });
+  // The last step of an interaction resumes the authorization in-process (interaction/resume-in-process.ts).
+  const resume = createResumeInProcess(holder);
   await app.register(interactionRoutes, {
-    config, provider: () => holder.current() as Provider, csrf, loginScreen,
+    config, provider: () => holder.current() as Provider, csrf, loginScreen, resume,
     checkPassword: createPasswordCheck(s),
     mfaAfterPassword: createMfaAfterPassword(() => holder.current() as Provider, mfaNeed),
     extend: (scope) => ({
       mfa: registerMfaRoutes(scope, {
         config, issuer: opts.issuer, provider: () => holder.current() as Provider, csrf, mfa: s.mfa,
-        users: s.users, throttle: s.throttle, audit: s.audit, metrics: s.metrics,
+        users: s.users, throttle: s.throttle, audit: s.audit, metrics: s.metrics, resume,
       }),
     }),
   });

@@ -7,6 +7,7 @@ import type { Csrf } from './csrf.ts';
 import type { Theme } from '../views/layout.ts';
 import { expiredPage, messagePage } from './views/message.ts';
 import { flushNow } from '../storage/unit-of-work.ts';
+import { sendInProcessAnswer, type ResumeInProcess } from './resume-in-process.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionContext {
@@ -17,6 +18,8 @@ export interface InteractionContext {
    * (and passed) a moment ago in this request, so the screen need not read either.
    */
   mfaJustOpened?: true;
+  /** Finishing a step resumes the authorization in-process (resume-in-process.ts) instead of redirecting to it. */
+  resume?: ResumeInProcess;
 }
 /** Renders the screen for a prompt (login, mfa, consent). */
 export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
@@ -32,20 +35,24 @@ export function sendPage(reply: FastifyReply, status: number, body: string) {
 export type OnLost = (lost: { model: string; id: string }) => Promise<unknown>;
 
 /**
- * Finishes the current prompt and redirects back into oidc-provider. With `onLost`, the request's writes
- * (the result among them) are committed before the redirect is built into the answer, and a lost one-time
- * write answers through onLost instead: nothing of the sign-in was written.
+ * Finishes the current prompt and hands the result back to oidc-provider: by making the resume request
+ * in-process and answering with its answer (c.resume), else by redirecting the browser to it. With
+ * `onLost`, the request's writes (the result, and the resume's sign-in, among them) are committed before
+ * the answer is sent, and a lost one-time write answers through onLost instead: nothing of the sign-in
+ * was written.
  */
-export async function finish(c: Pick<InteractionContext, 'req' | 'reply'>, provider: Provider, result: InteractionResults, merge = true, onLost?: OnLost) {
+export async function finish(c: Pick<InteractionContext, 'req' | 'reply' | 'uid' | 'resume'>, provider: Provider, result: InteractionResults, merge = true, onLost?: OnLost) {
   const url = await provider.interactionResult(c.req.raw, c.reply.raw, result, { mergeWithLastSubmission: merge });
+  const resumed = c.resume ? await c.resume(c.req, c.uid, url) : undefined;
   if (onLost) {
     const r = await flushNow();
     if (!r.ok) return onLost(r.lost);
   }
+  if (resumed) return sendInProcessAnswer(c.reply, resumed);
   return c.reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
 }
 
-export function createInteractionKit(d: { theme: Theme; provider: () => Provider; csrf: Csrf }) {
+export function createInteractionKit(d: { theme: Theme; provider: () => Provider; csrf: Csrf; resume?: ResumeInProcess }) {
   const { theme } = d;
   return {
     /** Loads the interaction bound to this browser, or answers with a clear page and returns undefined. */
@@ -56,7 +63,7 @@ export function createInteractionKit(d: { theme: Theme; provider: () => Provider
       try {
         const details = await d.provider().interactionDetails(req.raw, reply.raw);
         if (details.uid !== uid) { await expired(); return undefined; }
-        return { req, reply, details, uid };
+        return { req, reply, details, uid, ...(d.resume ? { resume: d.resume } : {}) };
       } catch (err) {
         if ((err as { name?: string }).name === 'SessionNotFound') { await expired(); return undefined; }
         throw err;

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.ts';
 import type { Csrf } from './csrf.ts';
 import type { PasswordCheck } from './login.ts';
 import type { LoginScreen } from './login-screen.ts';
+import type { ResumeInProcess } from './resume-in-process.ts';
 import { BUSY_TEXT } from './views/message.ts';
 import { consentPage } from './views/consent.ts';
 import { amrFor, acrFor } from '../mfa/amr.ts';
@@ -18,6 +19,8 @@ import { screenOf, type MfaAfterPassword } from './pending-mfa.ts';
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck; loginScreen: LoginScreen;
+  /** Finishing a step resumes the authorization in-process (resume-in-process.ts). */
+  resume?: ResumeInProcess;
   /** Whether the password step is followed by MFA in this same interaction (pending-mfa.ts). */
   mfaAfterPassword?: MfaAfterPassword;
   /** Registers more screens in this scope (shares its form parser) and returns their prompt renderers. */
@@ -26,10 +29,12 @@ export interface InteractionDeps {
 
 export default async function interactionRoutes(app: FastifyInstance, d: InteractionDeps) {
   const theme = d.config.ui;
-  unitPerRequest(app);
+  // Shared prefetched rows: a step's in-process resume (resume-in-process.ts) looks up the user, its account
+  // and its TOTP seed that the step itself looked up already (the password POST's user read brings them).
+  unitPerRequest(app, { sharePrefetched: true });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  const { load, csrfOk, clientName } = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
+  const { load, csrfOk, clientName } = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf, resume: d.resume });
 
   const renderLogin = async (c: InteractionContext, status = 200, error?: string, username?: string) =>
     sendPage(c.reply, status, d.loginScreen({ uid: c.uid, params: c.details.params, clientName: await clientName(c.details), error, username }));

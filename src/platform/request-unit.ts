@@ -13,6 +13,8 @@ export interface RequestUnitOptions {
   onLost?: (q: Db, lost: Lost) => Promise<void>;
   /** After a lost flush: may throw to replace the answer that was built (nothing of it was committed). */
   whenLost?: (reply: FastifyReply, lost: Lost) => void;
+  /** Rows read along stay for every lookup in the request, a copy each (Unit.sharePrefetched). */
+  sharePrefetched?: boolean;
 }
 
 /**
@@ -35,13 +37,14 @@ export function requestUnits(app: FastifyInstance, o: RequestUnitOptions = {}) {
   });
   return (handler: RouteHandlerMethod): RouteHandlerMethod => function (this: FastifyInstance, req, reply) {
     const unit = newUnit({ deferConsume: o.deferConsume });
+    if (o.sharePrefetched) unit.sharePrefetched = true;
     units.set(req, unit);
     return runInUnit(unit, () => handler.call(this, req, reply));
   } as RouteHandlerMethod;
 }
 
 /** Every route registered in this scope from now on is one unit. Call before registering the routes. */
-export function unitPerRequest(app: FastifyInstance) {
-  const inUnit = requestUnits(app);
+export function unitPerRequest(app: FastifyInstance, o: Pick<RequestUnitOptions, 'sharePrefetched'> = {}) {
+  const inUnit = requestUnits(app, o);
   app.addHook('onRoute', (route) => { route.handler = inUnit(route.handler as RouteHandlerMethod); });
 }

@@ -63,7 +63,11 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
       const row = (await db.query<User & { accountRows?: Record<string, Record<string, unknown> | null> }>(BY_NAME, [username])).rows[0];
       if (!row) return undefined;
       const { accountRows, ...user } = row;
-      filePrefetched('User', user.id, user);
+      // Filed as USER_JSON hands a user out (the timestamp as text), so that a shared copy (jsonCopy) keeps it;
+      // as the account too: an in-process resume (interaction/resume-in-process.ts) signs this user in next.
+      const filed = { ...user, passwordChangedAt: new Date(user.passwordChangedAt).toISOString() };
+      filePrefetched('User', user.id, filed);
+      filePrefetched('Account', user.id, filed);
       for (const [name, value] of Object.entries(accountRows ?? {})) filePrefetched(name, user.id, value);
       return user;
     },

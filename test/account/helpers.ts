@@ -26,6 +26,8 @@ export interface Answers {
   factor?: string; code?: () => Promise<string>;
   /** Called with every URL visited; returning true stops there (before it is fetched). */
   stopAt?: (u: URL) => boolean;
+  /** Collects the path of every form the walk submits. */
+  submitted?: string[];
 }
 
 const isCodePage = (page: string) => /action="\/interaction\/[^"]+\/mfa\/(totp|recovery|bypass)"/.test(page);
@@ -59,6 +61,7 @@ export async function walk(b: Browser, res: Response, from: URL, a: Answers & { 
       return { url, status: res.status, page, res };
     }
     url = new URL(form.action, url);
+    a.submitted?.push(url.pathname);
     res = await b.post(url, fields);
   }
   throw new Error(`too many steps, last at ${url.href}`);

@@ -16,7 +16,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { hasStackTrace, readForm } from '../helpers/browser.ts';
 import { addUser, oauthFailure } from '../helpers/oidc.ts';
 import {
-  AMR_TOTP, alertText, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, isChoicePage, login,
+  AMR_TOTP, alertText, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, interactionPage, isChoicePage, login,
   policyClient, sleep, submitCode, type Flow,
 } from '../helpers/mfa.ts';
 
@@ -94,7 +94,7 @@ async function run() {
     await proxy.cut();
     const form = readForm(choice, '/mfa/begin');
     await unavailable(t, await f.browser.submit(new URL(form.action, gw.url), { ...form.fields, factor: 'totp' }), 'choosing TOTP');
-    await unavailable(t, await f.browser.navigate(f.url), 'reloading the choice');
+    await unavailable(t, await f.browser.navigate(interactionPage(f)), 'reloading the choice');
     t.equal((await fetch(`${gw.url}/healthz`)).status, 200, 'liveness stays 200');
     await restore(t);
 

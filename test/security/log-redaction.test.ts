@@ -46,7 +46,7 @@ t.test('OIDC + TOTP flow: no secret in any log line', async (t) => {
     rotatedRefresh: refreshed.refresh_token!, ccToken: cc.access_token, duoCode: 'DUOCODE-SECRET-123', duoState: 'STATE-SECRET-456',
     ...Object.fromEntries(cookies.filter((c) => c.length > 12).map((c, i) => [`cookie${i}`, c])),
   };
-  t.ok(gw.logs.length > 20, `logs were captured (${gw.logs.length} lines)`);
+  t.ok(gw.logs.length > 15, `logs were captured (${gw.logs.length} lines)`);
   t.ok(gw.logs.some((l) => l.includes('"audit"')), 'audit lines are there');
   for (const [name, value] of Object.entries(secrets)) {
     const hits = gw.logs.filter((l) => l.includes(value));
@@ -198,7 +198,7 @@ t.test('SAML flow (Redirect AuthnRequest, password, Duo deny, TOTP, encrypted as
   t.ok(Object.keys(secrets).some((k) => k.startsWith('cookie') && k.includes(' gh_saml ')), 'and the SAML browser cookie');
 
   const logs = gw.logs.join('\n');
-  t.ok(gw.logs.length > 20, `logs were captured (${gw.logs.length} lines)`);
+  t.ok(gw.logs.length > 15, `logs were captured (${gw.logs.length} lines)`);
   t.match(logs, /"url":"\/saml\/sso\?SAMLRequest=\[redacted\]&RelayState=\[redacted\]&SigAlg=[^"&]+&Signature=\[redacted\]"/, 'the AuthnRequest was logged, redacted');
   t.match(logs, /"url":"\/saml\/continue\?code=\[redacted\]&state=\[redacted\]/, 'the return to /saml/continue was logged, redacted');
   t.match(logs, /"url":"\/saml\/slo\?SAMLRequest=\[redacted\]/, 'the LogoutRequest was logged, redacted');

@@ -21,6 +21,8 @@ import { PARALLEL, raceRounds, type RaceSummary, type Shot } from './race.ts';
 
 const PASSWORD = 'correct horse battery';
 const app = policyClient('required');
+/** A sign-in: the step's POST resumed the authorization in-process and sends the browser to the client with a code. */
+const signsIn = (res: Response) => res.status === 303 && (res.headers.get('location') ?? '').startsWith(`${app.redirectUris[0]}?code=`);
 const duo = await startDuo(t);
 const gw: Gateway = await startSamlGateway(t, [await spConfig({ requireSignedRequests: true })], {
   overrides: {
@@ -160,7 +162,7 @@ t.test('Duo state: one callback opened 20 times in parallel', async (t) => {
         async fire() {
           const res = await f.browser.get(cb);
           const location = res.headers.get('location') ?? '';
-          const won = res.status === 303 && location.startsWith(`${gw.url}/oidc/auth/`);
+          const won = signsIn(res);
           if (won) winner = res;
           const failed = new URL(location || '/', gw.url).searchParams.get('failed');
           const body = res.status >= 400 ? await res.text() : '';
@@ -186,7 +188,8 @@ t.test('the same MFA form (one CSRF token, one challenge) posted 20 times at onc
   // them ends the challenge. So at most one succeeds (possibly none, when the end comes first); never two.
   report.push(await raceRounds(t, 'TOTP form replay (same CSRF token)', {
     expectWins: [0, 1],
-    loserOutcomes: ['401', '303 failed=too_many_attempts', '303 failed=expired'],
+    // A post after the winner's finds the interaction ended (the winner's commit ended it with the sign-in).
+    loserOutcomes: ['401', '303 failed=too_many_attempts', '303 failed=expired', '400 GW_INTERACTION_EXPIRED'],
     async arm() {
       const user = await freshUser('form');
       const { secret } = await enrollTotp(gw, user.id);
@@ -199,7 +202,8 @@ t.test('the same MFA form (one CSRF token, one challenge) posted 20 times at onc
           const res = await f.browser.post(action, { ...form.fields, code });
           const location = res.headers.get('location') ?? '';
           const failed = new URL(location || '/', gw.url).searchParams.get('failed');
-          return { won: res.status === 303 && location.startsWith(`${gw.url}/oidc/auth/`), status: res.status, outcome: `${res.status}${failed ? ` failed=${failed}` : ''}` };
+          const gwCode = res.status === 400 ? /GW_[A-Z_]+/.exec(await res.text())?.[0] : undefined;
+          return { won: signsIn(res), status: res.status, outcome: `${res.status}${failed ? ` failed=${failed}` : ''}${gwCode ? ` ${gwCode}` : ''}` };
         },
         async after(t, shots, round) {
           const rows = await auditRows(gw, user.id, 'mfa.totp');

@@ -18,10 +18,13 @@ import { createOutcomeHandler } from './outcome.ts';
 import { registerEnrollment } from './enroll.ts';
 import { clientPolicy } from '../../protocols/oidc/clients.ts';
 import { mfaStepAccount } from '../pending-mfa.ts';
+import type { ResumeInProcess } from '../resume-in-process.ts';
 
 export interface MfaRouteDeps {
   config: Config; issuer: string; provider: () => Provider; csrf: Csrf; mfa: MfaServices;
   users: Users; throttle: LoginThrottle; audit: Audit; metrics: Metrics;
+  /** Finishing the step resumes the authorization in-process (interaction/resume-in-process.ts). */
+  resume?: ResumeInProcess;
 }
 
 const FORM_FACTORS = new Set(['totp', 'recovery', 'bypass']);
@@ -31,7 +34,7 @@ const REDIRECT_TTL = 600;
 /** Registers the routes; returns the renderer for the `mfa` prompt. */
 export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): PromptRenderer {
   const theme = d.config.ui;
-  const kit = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf });
+  const kit = createInteractionKit({ theme, provider: d.provider, csrf: d.csrf, resume: d.resume });
   const handleOutcome = createOutcomeHandler(d);
   const maxAttempts = d.config.mfa.totp.maxAttempts;
 
