@@ -20,6 +20,9 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { db: 
   const wantsHtml = (accept: string | undefined) => !!accept && accept.includes('text/html');
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const html = wantsHtml(req.headers.accept);
+    // An answer built before the failure (its commit failed in onSend: platform/request-unit.ts) may have
+    // set a redirect, cookies and a page's CSP; the error answer carries none of them.
+    for (const h of ['location', 'set-cookie', 'content-security-policy']) reply.removeHeader(h);
     if (isConnectionError(err) || opts.db.isUnavailable()) {
       req.log.warn({ err: { message: err.message, code: err.code }, event: 'GW_ERR_DB_UNAVAILABLE' }, 'database unavailable');
       reply.code(503).header('retry-after', '5').header('cache-control', 'no-store');

@@ -14,14 +14,15 @@ import { PG_URL, requirePostgres, freshDb } from '../helpers/db.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { hasStackTrace, readForm } from '../helpers/browser.ts';
-import { addUser, oauthFailure } from '../helpers/oidc.ts';
+import { addUser, oauthFailure, startAuthorize, submitLogin } from '../helpers/oidc.ts';
 import {
   AMR_TOTP, alertText, atClient, auditRows, chooseFactor, enrollTotp, freshTotp, idClaims, interactionPage, isChoicePage, login,
-  policyClient, sleep, submitCode, type Flow,
+  PASSWORD, policyClient, sleep, submitCode, type Flow,
 } from '../helpers/mfa.ts';
 
 const url = PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const app = policyClient('required');
+const appNoMfa = policyClient('off', 'app-no-mfa');
 
 if (await requirePostgres(t, 'the outage is made by cutting a TCP proxy in front of PostgreSQL (the embedded PGlite has no connection to cut)', url)) await run();
 
@@ -35,7 +36,7 @@ async function run() {
   schemaUrl.host = `127.0.0.1:${proxy.port}`;
   const gw = await startGateway(t, {
     databaseUrl: schemaUrl.href,
-    overrides: { oidc: { clients: [app] }, security: { ipLimitPerMinute: 10_000 }, database: { connectionTimeoutMs: 500, statementTimeoutMs: 3000 } },
+    overrides: { oidc: { clients: [app, appNoMfa] }, security: { ipLimitPerMinute: 10_000 }, database: { connectionTimeoutMs: 500, statementTimeoutMs: 3000 } },
   });
 
   /** A 503 with Retry-After and the plain "temporarily unavailable" page (or JSON for an API call). */
@@ -138,6 +139,29 @@ async function run() {
     t.same((await idClaims(f)).amr, AMR_TOTP);
     t.same((await auditRows(gw, user.id)).map((r) => `${r.type}:${r.outcome}`),
       ['login.password:success', 'mfa.totp:success'], 'exactly one TOTP success; the cut request left no row');
+  });
+
+  t.test('cut inside the password POST\'s commit (its in-process sign-in): 503 without a cookie or a redirect, nothing signed in, then the same form signs in', async (t) => {
+    await addUser(gw, 'olive');
+    const sessions = async () => Number((await direct.query<{ n: string }>(`SELECT count(*) AS n FROM oidc_models WHERE model = 'Session'`)).rows[0]!.n);
+    const rp = await client.discovery(new URL(gw.url), appNoMfa.clientId, appNoMfa.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
+    const s = await startAuthorize(gw, rp, { scope: 'openid', redirectUri: appNoMfa.redirectUris[0] });
+    const page = await s.res.text();
+    const before = await sessions();
+    // The password step's audit row heads the commit that also records the sign-in (the resume, made
+    // in-process: src/interaction/resume-in-process.ts), which is written after the answer was built.
+    const lock = await holdLock('LOCK TABLE audit_events IN EXCLUSIVE MODE', `relation = 'audit_events'::regclass`);
+    const pending = submitLogin(s.browser, gw, page, 'olive', PASSWORD);
+    await lock.cutInside(t, 'writing the sign-in');
+    const res = await pending;
+    t.notOk(res.headers.get('location'), 'no redirect to the client');
+    t.same(res.headers.getSetCookie(), [], 'no cookie of the sign-in that was not written');
+    await unavailable(t, res, 'the cut password POST');
+    await restore(t);
+    t.equal(await sessions(), before, 'no session written');
+    const again = await submitLogin(s.browser, gw, page, 'olive', PASSWORD);
+    t.equal(again.status, 303);
+    t.ok(again.headers.get('location')!.startsWith(`${appNoMfa.redirectUris[0]}?code=`), 'the same form now signs in');
   });
 
   /** Finishes a login to the point where the RP holds a code. */
