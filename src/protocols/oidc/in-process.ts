@@ -3,8 +3,9 @@
 // pinned as mount.ts pins it), made here instead of sending the browser on a trip that only leads back.
 // Used for a signed-in SAML login's authorization request (saml/inline-authorize.ts) and for the resume
 // after the last interaction step (interaction/resume-in-process.ts).
-//  - Its writes join the outer request's unit, and the rows the outer request read along are shared with it: the provider's unit-of-work middleware lets exactly this
+//  - Its writes join the outer request's unit: the provider's unit-of-work middleware lets exactly this
 //    request object join the open unit (Unit.guest, matched by identity), so nothing from the network can.
+//  - The rows the outer request read along are shared with it (Unit.sharePrefetched).
 //  - Relies on Koa handing the request object given to callback() through as ctx.req, and reading the
 //    pinned X-Forwarded-* headers under `proxy = true` (provider.ts):
 //    https://github.com/koajs/koa/blob/master/docs/api/context.md#ctxreq

@@ -16,8 +16,6 @@ import type { ProviderHolder } from '../oidc/mount.ts';
 import { getInProcess, type FromBrowser } from '../oidc/in-process.ts';
 import { cookieNames } from '../oidc/provider.ts';
 
-export type { FromBrowser };
-
 export type InlineAnswer =
   | { kind: 'continue'; query: Record<string, string | undefined>; cookies: string[] }
   | { kind: 'redirect'; url: string; cookies: string[] };

@@ -16,7 +16,8 @@ import { base64, newId, signLoginResponse, signRoot } from './outbound.ts';
 import { defaultAcs, type Acs, type SamlSp } from './sp-registry.ts';
 import type { Inbound, WireMessage } from './request-guard.ts';
 import type { AuthnAsked, ParkedRequest } from './store.ts';
-import { authorizeInline, hasSessionCookie, type FromBrowser } from './inline-authorize.ts';
+import { authorizeInline, hasSessionCookie } from './inline-authorize.ts';
+import type { FromBrowser } from '../oidc/in-process.ts';
 import { attrOf } from './xml-guard.ts';
 import { afterCommit } from '../../storage/unit-of-work.ts';
 
