@@ -12,6 +12,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { lowerPoolPriority } from '../../src/platform/pool-priority.ts';
 import { createDb, type Db, type Queryable } from '../../src/storage/db.ts';
 import { tableOf, writesOf } from '../../src/storage/one-statement.ts';
+import { alongTablesOf } from '../../src/storage/along.ts';
 import { createServices } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
 import { createOidcAdapter } from '../../src/storage/oidc-adapter.ts';
@@ -47,7 +48,9 @@ function counted(db: Db): Db {
   const seen = new Map<string, { verb: string; keys: string[] }>();
   const classify = (sql: string) => {
     const parts = writesOf(sql);
-    return parts ? { verb: 'UNIT', keys: parts.map((p) => `${verb(p)} ${tableOf(p)}`) } : { verb: verb(sql), keys: [`${verb(sql)} ${tableOf(sql)}`] };
+    if (parts) return { verb: 'UNIT', keys: parts.map((p) => `${verb(p)} ${tableOf(p)}`) };
+    // Reads announced ahead and carried by this one (src/storage/along.ts) count as "(along)".
+    return { verb: verb(sql), keys: [`${verb(sql)} ${tableOf(sql)}`, ...alongTablesOf(sql).map((t) => `SELECT ${t} (along)`)] };
   };
   const note = (sql: string) => {
     let c = seen.get(sql);

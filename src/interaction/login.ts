@@ -15,17 +15,17 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// No valid username holds a control character, so refusing them leaks nothing; PostgreSQL text cannot
+// hold NUL, and the username goes into throttle keys and audit rows.
+const usernameOk = (username: unknown): username is string =>
+  typeof username === 'string' && !!username && username.length <= 128 && !CONTROL_CHARS.test(username);
+
 export function createPasswordCheck(d: PasswordCheckDeps) {
-  return async function checkPassword(username: unknown, password: unknown, ip: string, clientId?: string): Promise<PasswordResult> {
-    // No valid username holds a control character, so refusing them leaks nothing; PostgreSQL text cannot
-    // hold NUL, and the username goes into throttle keys and audit rows.
-    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password
-      || username.length > 128 || password.length > 1024 || CONTROL_CHARS.test(username)) {
+  async function checkPassword(username: unknown, password: unknown, ip: string, clientId?: string): Promise<PasswordResult> {
+    if (!usernameOk(username) || typeof password !== 'string' || !password || password.length > 1024) {
       return { ok: false, reason: 'malformed' };
     }
-    // Not read in the throttle's statement (storage/along.ts), though it could be: in alternating bench runs
-    // that version raised the login flood's probe p99 (15 of 18 pairs worse; bench/REPORT.md, 2026-12-06),
-    // for one read fewer and no measurable CPU.
+    // Both reads come with the request's interaction read when announceReads ran first (storage/along.ts).
     const verdict = await d.throttle.check(username, ip);
     if (!verdict.ok) {
       await d.audit.record({ type: 'login.password', outcome: 'denied', username, ip, clientId, reason: verdict.reason });
@@ -52,6 +52,16 @@ export function createPasswordCheck(d: PasswordCheckDeps) {
     });
     await sleep(delayMs);
     return { ok: false, reason: 'invalid' };
-  };
+  }
+  /**
+   * Announces the check's two reads, the throttle's and the user's (storage/along.ts), so that the password
+   * POST's interaction read, made next, brings them: three round trips become one. Call before the read.
+   */
+  function announceReads(username: unknown, ip: string) {
+    if (!usernameOk(username)) return;
+    d.throttle.announceCheck(username, ip);
+    d.users.announceFindByUsername(username);
+  }
+  return Object.assign(checkPassword, { announceReads });
 }
 export type PasswordCheck = ReturnType<typeof createPasswordCheck>;

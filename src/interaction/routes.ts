@@ -67,11 +67,13 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
   });
 
   app.post<{ Params: { uid: string } }>('/interaction/:uid/login', async (req, reply) => {
+    const body = req.body as Body;
+    const username = typeof body?.username === 'string' ? body.username.trim() : body?.username;
+    // The check's throttle and user reads come with the interaction's read in load() (one round trip, not three).
+    d.checkPassword.announceReads(username, req.ip);
     const c = await load(req, reply);
     if (!c || !csrfOk(c, 'login')) return reply;
     if (c.details.prompt.name !== 'login') return reply.redirect(`/interaction/${c.uid}`, 303);
-    const body = req.body as Body;
-    const username = typeof body?.username === 'string' ? body.username.trim() : body?.username;
     const r = await d.checkPassword(username, body?.password, req.ip, c.details.params.client_id as string);
     if (!r.ok) {
       const shown = typeof username === 'string' ? username.slice(0, 128) : '';

@@ -5,7 +5,7 @@
 // Only failures write; a success deletes the account's failures, if the check saw any.
 import type { Db } from '../storage/db.ts';
 import { deferWrite } from '../storage/unit-of-work.ts';
-import type { Along } from '../storage/along.ts';
+import { announce, takeAnnounced, type Along } from '../storage/along.ts';
 
 export interface ThrottleSettings { lockoutThreshold: number; lockoutSeconds: number; progressiveDelayMs: number; ipLimitPerMinute: number }
 export type ThrottleVerdict = { ok: true; accountClean?: boolean } | { ok: false; reason: 'account_locked' | 'ip_limited'; retryAfterSeconds: number };
@@ -31,18 +31,28 @@ function verdictOf(rows: ThrottleRow[] | null): ThrottleVerdict {
   return { ok: true, accountClean };
 }
 
+function checkAlong(username: string, ip: string): Along<ThrottleVerdict> {
+  return { sql: (p) => `(SELECT ${ROWS} FROM login_throttle WHERE key = ANY(${p}::text[]))`, param: keysOf(username, ip), parse: (v) => verdictOf(v as ThrottleRow[] | null) };
+}
+const announcedName = (username: string, ip: string) => `login_throttle\u0000${keysOf(username, ip).join('\u0000')}`;
+
 export function createLoginThrottle(db: Db, s: ThrottleSettings) {
   return {
     /** Whether this account and this IP may try now. */
     async check(username: string, ip: string): Promise<ThrottleVerdict> {
+      const came = takeAnnounced<ThrottleVerdict>(announcedName(username, ip));
+      if (came) return came;
       const r = await db.query<{ rows: ThrottleRow[] | null }>(
         `SELECT ${ROWS} AS rows FROM login_throttle WHERE key = ANY($1)`, [keysOf(username, ip)]);
       return verdictOf(r.rows[0]!.rows);
     },
 
     /** check as a read riding along in another statement (storage/along.ts): the MFA code POST's attempt count. */
-    checkAlong(username: string, ip: string): Along<ThrottleVerdict> {
-      return { sql: (p) => `(SELECT ${ROWS} FROM login_throttle WHERE key = ANY(${p}::text[]))`, param: keysOf(username, ip), parse: (v) => verdictOf(v as ThrottleRow[] | null) };
+    checkAlong,
+
+    /** Announces this request's check (storage/along.ts): it comes with the request's next read, and check takes it. */
+    announceCheck(username: string, ip: string) {
+      announce(announcedName(username, ip), checkAlong(username, ip));
     },
 
     /** Records a failure; returns the delay to apply before answering and whether the account is now locked. */

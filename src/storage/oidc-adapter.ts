@@ -5,6 +5,7 @@ import type { Db } from './db.ts';
 import { jsonCopy } from './json-copy.ts';
 import { CONSUME_SQL, currentUnit, dropGrantRows, dropQueuedRow, queueRow, rowKey, takePrefetched, deferConsume as bindConsume } from './unit-of-work.ts';
 import { createPrefetch, type PrefetchSources, type Row, type SnapshotRow } from './oidc-prefetch.ts';
+import { carryAnnounced } from './along.ts';
 
 const COLUMNS = 'payload, floor(extract(epoch FROM consumed_at))::text AS consumed';
 const SELECT = `SELECT ${COLUMNS} FROM oidc_models`;
@@ -129,7 +130,11 @@ export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
       // Inside a unit of work the row comes with what oidc-provider looks up next (storage/oidc-prefetch.ts).
       const withCompanions = u ? prefetch.query(this.model) : undefined;
       if (withCompanions) {
-        row = (await db.query<Row>(withCompanions, [this.model, id])).rows[0];
+        // …and with the reads this request announced it will make (storage/along.ts: the password POST's).
+        const carry = carryAnnounced(u!, withCompanions, [this.model, id]);
+        row = carry
+          ? carry.keep((await db.query<Row>(carry.sql, carry.params)).rows[0])
+          : (await db.query<Row>(withCompanions, [this.model, id])).rows[0];
         prefetch.keep(u!, this.model, row, () => snapshotOf('Session')!);
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { deferWrite, filePrefetched, takePrefetched } from '../storage/unit-of-work.ts';
+import { announce, takeAnnounced, type Along } from '../storage/along.ts';
 import { accountRowsJson, accountUuid, UUID_RE, type AccountJson } from '../storage/oidc-prefetch.ts';
 
 export interface User {
@@ -43,6 +44,8 @@ export const USER_JSON = userJson(jsonOf(FIELDS.map(([k]) => k)));
 const fromJson = (u: (User & { passwordChangedAt: string | Date }) | null): User | undefined =>
   (u ? { ...u, passwordChangedAt: new Date(u.passwordChangedAt) } : undefined);
 
+type ByName = User & { accountRows?: Record<string, Record<string, unknown> | null> };
+
 export const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
 /**
@@ -57,10 +60,18 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
   }
   const rows = accountRowsJson(o.accountRows ?? {}, 'id::text');
   const BY_NAME = `SELECT ${COLS}${rows ? `, ${rows} AS "accountRows"` : ''} FROM users WHERE lower(username) = lower($1)`;
+  /** findByUsername's read as a scalar subquery (storage/along.ts), the user as USER_JSON hands it out. */
+  const byNameAlong = (username: string): Along<ByName | null> => ({
+    sql: (p) => `(SELECT ${jsonOf(FIELDS.map(([k]) => k))}${rows ? ` || jsonb_build_object('accountRows', ${rows})` : ''} FROM users WHERE lower(username) = lower(${p}::text))`,
+    param: username,
+    parse: (v) => (v ? { ...(v as ByName), passwordChangedAt: new Date((v as ByName).passwordChangedAt) } : null),
+  });
+  const announcedName = (username: string) => `users\u0000${username.toLowerCase()}`;
   return {
     async findByUsername(username: string): Promise<User | undefined> {
       if (!USERNAME_RE.test(username)) return undefined;
-      const row = (await db.query<User & { accountRows?: Record<string, Record<string, unknown> | null> }>(BY_NAME, [username])).rows[0];
+      const came = takeAnnounced<ByName | null>(announcedName(username));
+      const row = came !== undefined ? came : (await db.query<ByName>(BY_NAME, [username])).rows[0];
       if (!row) return undefined;
       const { accountRows, ...user } = row;
       // Filed as USER_JSON hands a user out (the timestamp as text), so that a shared copy (jsonCopy) keeps it;
@@ -70,6 +81,10 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
       filePrefetched('Account', user.id, filed);
       for (const [name, value] of Object.entries(accountRows ?? {})) filePrefetched(name, user.id, value);
       return user;
+    },
+    /** Announces this request's findByUsername (storage/along.ts): it comes with the request's next read. */
+    announceFindByUsername(username: string) {
+      if (USERNAME_RE.test(username)) announce(announcedName(username), byNameAlong(username));
     },
     /** The account behind a token: prefetched with the token in this request if it was (ACCOUNT_JSON), else read. */
     async findAccount(id: string): Promise<AccountRow | undefined> {

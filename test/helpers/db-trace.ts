@@ -4,13 +4,15 @@
 // in test/storage/login-writes.test.ts and test/saml/round-trip-commits.test.ts.
 import type { Db, Queryable, TransactionOptions } from '../../src/storage/db.ts';
 import { tableOf, writesOf } from '../../src/storage/one-statement.ts';
+import { alongTablesOf } from '../../src/storage/along.ts';
 
 export interface DbTrace { commits: number; reads: number; statements: string[] }
 
 const verb = (sql: string) => /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
 /** A write, including a one-time `WITH c AS (UPDATE …) SELECT …` (unit-of-work.ts). */
 export const isWrite = (sql: string) => /^(INSERT|UPDATE|DELETE)$/.test(verb(sql)) || /^\s*WITH\b[\s\S]*\b(INSERT|UPDATE|DELETE)\b/i.test(sql);
-const one = (sql: string) => `${verb(sql)} ${tableOf(sql)}`;
+/** A read carrying reads announced ahead (src/storage/along.ts) shows as "SELECT oidc_models+[users, …]". */
+const one = (sql: string) => { const along = alongTablesOf(sql); return `${verb(sql)} ${tableOf(sql)}${along.length ? `+[${along.join(', ')}]` : ''}`; };
 /** A unit of work written as one statement (src/storage/one-statement.ts) shows as ONE[its writes]. */
 const name = (sql: string) => { const parts = writesOf(sql); return parts ? `ONE[${parts.map(one).join(', ')}]` : one(sql); };
 

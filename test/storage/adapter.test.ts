@@ -9,6 +9,8 @@ import { adapterContract } from './adapter-contract.ts';
 import { newUnit, runInUnit } from '../../src/storage/unit-of-work.ts';
 import { ACCOUNT_JSON, USER_JSON, createUsers } from '../../src/users/users.ts';
 import { traceDb } from '../helpers/db-trace.ts';
+import { takeAnnounced } from '../../src/storage/along.ts';
+import { createLoginThrottle } from '../../src/security/login-throttle.ts';
 import { createTotpStore, SEED_JSON, SEED_ROW } from '../../src/mfa/totp/totp-store.ts';
 import { createSecretBox } from '../../src/platform/secret-box.ts';
 
@@ -110,6 +112,67 @@ async function seedPrefetchTest(t: Test, db: Db) {
   });
 }
 
+/**
+ * Reads announced ahead (storage/along.ts) come with the unit's next Interaction read: the password POST's
+ * throttle check and user lookup cost no statement of their own, are handed out once, and a lookup whose
+ * value did not come (nothing announced, another name, the interaction missing) reads as before.
+ */
+async function announcedReadsTest(t: Test, db: Db) {
+  const users = createUsers(db, { accountRows: { [SEED_ROW]: SEED_JSON } });
+  const throttle = createLoginThrottle(db, { lockoutThreshold: 2, lockoutSeconds: 60, progressiveDelayMs: 0, ipLimitPerMinute: 100 });
+  const box = createSecretBox('a-test-master-secret-of-enough-length-000');
+  const eve = await users.add({ username: 'Along-Eve', groups: ['staff'] }, 'hash-of-eve');
+  await createTotpStore(db, box).importConfirmed(eve.id, 'JBSWY3DPEHPK3PXP');
+  const plain = createOidcAdapter(db);
+  await new plain('Interaction').upsert('i-along', { jti: 'i-along', kind: 'Interaction' }, 600);
+  const Adapter = createOidcAdapter(db, { account: ACCOUNT_JSON, user: USER_JSON, accountRows: { [SEED_ROW]: SEED_JSON } });
+  const tr = traceDb(db);
+  const expected = { id: eve.id, username: 'Along-Eve', groups: ['staff'], passwordHash: 'hash-of-eve', disabled: false };
+
+  throttle.announceCheck('along-eve', '192.0.2.1');
+  t.equal(takeAnnounced('anything'), undefined, 'outside a unit of work nothing is announced');
+  t.match(await users.findByUsername('along-eve'), expected, 'and the lookup reads as before');
+  t.equal(tr.reads, 1);
+
+  await runInUnit(newUnit(), async () => {
+    throttle.announceCheck('along-eve', '192.0.2.1');
+    users.announceFindByUsername('ALONG-EVE');
+    await new Adapter('Interaction').find('i-along');
+    t.equal(tr.reads, 2, 'the interaction read carries both');
+    t.equal(tr.statements.at(-1), 'SELECT oidc_models+[login_throttle, users]');
+    t.same(await throttle.check('along-eve', '192.0.2.1'), { ok: true, accountClean: true }, 'the throttle verdict came along');
+    const u = await users.findByUsername('along-eve');
+    t.match(u, expected, 'the user came along (the name is matched as the database matches it, case-insensitively)');
+    t.ok(u!.passwordChangedAt instanceof Date && !Number.isNaN(u!.passwordChangedAt.getTime()), 'its timestamp a Date');
+    t.equal(await createTotpStore(db, box).isEnrolled(eve.id), true, 'and its TOTP seed, filed for the screens after it');
+    t.equal(tr.reads, 2, 'no statement for any of them');
+    t.match(await users.findByUsername('along-eve'), expected, 'handed out once: a second lookup reads');
+    t.equal(tr.reads, 3);
+  });
+
+  await throttle.fail('along-eve', '192.0.2.1');
+  await throttle.fail('along-eve', '192.0.2.1');
+  await runInUnit(newUnit(), async () => {
+    throttle.announceCheck('along-eve', '192.0.2.1');
+    users.announceFindByUsername('nobody-here');
+    await new Adapter('Interaction').find('i-along');
+    const before = tr.reads;
+    t.match(await throttle.check('along-eve', '192.0.2.1'), { ok: false, reason: 'account_locked' }, 'a locked account, as read along');
+    t.equal(await users.findByUsername('nobody-here'), undefined, 'an unknown user is known not to exist');
+    t.equal(tr.reads, before, 'without a statement');
+    t.match(await throttle.check('along-eve', '192.0.2.2'), { ok: false, reason: 'account_locked' }, 'another IP is another check: read');
+    t.equal(tr.reads, before + 1);
+  });
+
+  await runInUnit(newUnit(), async () => {
+    users.announceFindByUsername('along-eve');
+    t.equal(await new Adapter('Interaction').find('i-missing'), undefined, 'a missing interaction');
+    const before = tr.reads;
+    t.match(await users.findByUsername('along-eve'), expected, 'brings nothing along: the lookup reads');
+    t.equal(tr.reads, before + 1);
+  });
+}
+
 /** Inside a request's unit of work a Session is read once and handed out as copies (oidc-adapter.ts). */
 async function snapshotTest(t: Test, db: Db) {
   const Session = createOidcAdapter(db);
@@ -192,5 +255,6 @@ for (const kind of ['pglite', 'pg'] as const) {
     await t.test('a Session comes with its Grants inside a unit of work', (t) => sessionPrefetchTest(t, fresh.db));
     await t.test('an Interaction comes with its Session and its user inside a unit of work', (t) => interactionPrefetchTest(t, fresh.db));
     await t.test('an Interaction comes with its account\'s TOTP seed inside a unit of work', (t) => seedPrefetchTest(t, fresh.db));
+    await t.test('reads announced ahead come with an Interaction read', (t) => announcedReadsTest(t, fresh.db));
   });
 }
