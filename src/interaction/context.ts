@@ -8,6 +8,7 @@ import type { Theme } from '../views/layout.ts';
 import { expiredPage, messagePage } from './views/message.ts';
 import { flushNow } from '../storage/unit-of-work.ts';
 import { sendInProcessAnswer, type ResumeInProcess } from './resume-in-process.ts';
+import { RESTART_FIELD, restartFrom } from './restart.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export interface InteractionContext {
@@ -25,6 +26,8 @@ export interface InteractionContext {
 export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
 
 const UID_RE = /^[A-Za-z0-9_-]{10,64}$/;
+/** The forms that carry a restart target (restart.ts), by their CSRF purpose. */
+const RESTARTABLE = ['login', 'mfa'];
 export type Body = Record<string, unknown> | undefined;
 
 export function sendPage(reply: FastifyReply, status: number, body: string) {
@@ -58,8 +61,16 @@ export function createInteractionKit(d: { theme: Theme; provider: () => Provider
     /** Loads the interaction bound to this browser, or answers with a clear page and returns undefined. */
     async load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
       const { uid } = req.params;
-      const expired = () => sendPage(reply, 400, expiredPage(theme));
-      if (!UID_RE.test(uid)) { await expired(); return undefined; }
+      const expired = () => {
+        // A login or code form of this gateway posted after its interaction ended starts the sign-in again (restart.ts).
+        const body = req.method === 'POST' ? req.body as Body : undefined;
+        const restart = body && restartFrom(body[RESTART_FIELD]);
+        if (restart && RESTARTABLE.some((form) => d.csrf.verify(uid, form, body.csrf))) {
+          return reply.code(303).header('cache-control', 'no-store').redirect(restart, 303);
+        }
+        return sendPage(reply, 400, expiredPage(theme));
+      };
+      if (!UID_RE.test(uid)) { await sendPage(reply, 400, expiredPage(theme)); return undefined; }
       try {
         const details = await d.provider().interactionDetails(req.raw, reply.raw);
         if (details.uid !== uid) { await expired(); return undefined; }

@@ -4,6 +4,7 @@
 import type { Csrf } from './csrf.ts';
 import type { Theme } from '../views/layout.ts';
 import { loginPage } from './views/login.ts';
+import { restartTarget } from './restart.ts';
 
 export interface LoginScreenInput {
   uid: string; params: Record<string, unknown>; clientName?: string;
@@ -13,7 +14,7 @@ export interface LoginScreenInput {
 
 export function createLoginScreen(theme: Theme, csrf: Csrf) {
   return (v: LoginScreenInput): string => loginPage(theme, {
-    uid: v.uid, csrf: csrf.token(v.uid, 'login'), error: v.error, clientName: v.clientName,
+    uid: v.uid, csrf: csrf.token(v.uid, 'login'), error: v.error, clientName: v.clientName, restart: restartTarget(v.params),
     username: v.username ?? (typeof v.params.login_hint === 'string' ? v.params.login_hint.slice(0, 128) : undefined),
   });
 }

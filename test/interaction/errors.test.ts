@@ -41,7 +41,10 @@ t.test('interaction failures and malformed requests', async (t) => {
     const page = await s.res.text();
     await dropInteractions();
     await expectExpired(t, await s.browser.get(s.interaction!), 'the interaction\'s page');
-    await expectExpired(t, await submitLogin(s.browser, gw, page, 'alice', 'correct horse battery'), 'login POST');
+    // The login form starts its authorization request again (src/interaction/restart.ts, test/interaction/restart.test.ts).
+    const res = await submitLogin(s.browser, gw, page, 'alice', 'correct horse battery');
+    t.equal(res.status, 303, 'login POST: the sign-in starts again');
+    t.match(res.headers.get('location'), /^\/oidc\/auth\?client_id=/, 'at the authorization endpoint, with the request\'s parameters');
   });
 
   t.test('the resume URL of an expired or finished interaction', async (t) => {

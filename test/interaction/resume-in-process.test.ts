@@ -42,8 +42,9 @@ t.test('in-process resume', async (t) => {
     const before = await sessions();
     const thief = new Browser();
     const res = await thief.post(new URL(form.action, gw.url), { ...form.fields, username: 'alice', password: 'correct horse battery' });
-    t.equal(res.status, 400, 'no interaction cookie: the expired page');
-    t.match(await res.text(), /GW_INTERACTION_EXPIRED/);
+    t.equal(res.status, 303, 'no interaction cookie: the form starts its authorization request again (src/interaction/restart.ts)');
+    t.match(res.headers.get('location'), /^\/oidc\/auth\?/, 'at the authorization endpoint, which asks that browser to sign in');
+    t.notOk(res.headers.getSetCookie().some((c) => c.startsWith('_session=')), 'no session cookie');
     t.equal(await sessions(), before, 'nothing signed in');
     t.ok(page);
   });

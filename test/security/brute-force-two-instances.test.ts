@@ -37,8 +37,10 @@ async function pair(t: Test, security: Record<string, number>) {
       alert: /role="alert" id="error">([^<]*)</.exec(html)?.[1]?.replace(/&#39;/g, "'"),
       retryAfter: res.headers.has('retry-after') ? Number(res.headers.get('retry-after')) : null,
       headers: [...res.headers.keys()].filter((h) => h !== 'date').sort(),
-      // What may differ between two answers: the interaction's ids and the username the user typed.
-      page: html.replaceAll(uid, '{uid}').replaceAll(form.fields.csrf!, '{csrf}').replace(/name="username"([^>]*)value="[^"]*"/, 'name="username"$1value="{username}"'),
+      // What may differ between two answers: the interaction's ids, its authorization request (each attempt's
+      // own state, nonce and PKCE challenge, in the restart field) and the username the user typed.
+      page: html.replaceAll(uid, '{uid}').replaceAll(form.fields.csrf!, '{csrf}').replace(/name="restart" value="[^"]*"/, 'name="restart" value="{restart}"')
+        .replace(/name="username"([^>]*)value="[^"]*"/, 'name="username"$1value="{username}"'),
     };
   };
   /** The login POSTs each instance served, by status (from its own request log). */

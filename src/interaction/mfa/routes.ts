@@ -19,6 +19,7 @@ import { registerEnrollment } from './enroll.ts';
 import { clientPolicy } from '../../protocols/oidc/clients.ts';
 import { mfaStepAccount } from '../pending-mfa.ts';
 import type { ResumeInProcess } from '../resume-in-process.ts';
+import { restartTarget } from '../restart.ts';
 
 export interface MfaRouteDeps {
   config: Config; issuer: string; provider: () => Provider; csrf: Csrf; mfa: MfaServices;
@@ -76,7 +77,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
 
   /** The code form of a form factor, for its live challenge of this interaction (tries left carry over). */
   const sendCodeForm = (c: InteractionContext, factor: string, attempts: number) =>
-    sendPage(c.reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: factor as CodeFactor, remaining: maxAttempts - attempts }));
+    sendPage(c.reply, 200, codePage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: factor as CodeFactor, remaining: maxAttempts - attempts, restart: restartTarget(c.details.params) }));
 
   /**
    * Starts a factor. A redirect factor (Duo) leaves for the vendor; a form factor gets a challenge and its
@@ -213,7 +214,7 @@ export function registerMfaRoutes(app: FastifyInstance, d: MfaRouteDeps): Prompt
         uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), factor: id as CodeFactor,
         error: id === 'totp' ? 'That code is not right. Check the current code in your app and try again.'
           : `That ${id === 'bypass' ? 'bypass' : 'recovery'} code is not valid or was already used.`,
-        remaining: maxAttempts - attempt,
+        remaining: maxAttempts - attempt, restart: restartTarget(c.details.params),
       }));
     };
     if (!outcome.ok) return refuse(outcome);

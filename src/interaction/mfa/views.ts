@@ -1,6 +1,7 @@
 // The MFA screens: factor choice, code entry (TOTP, recovery), TOTP enrollment, recovery codes shown once.
 import { html, raw } from '../../views/html.ts';
 import { page, type Theme } from '../../views/layout.ts';
+import { restartInput } from '../views/restart-input.ts';
 
 export interface ChoiceItem { id: string; label: string; description: string; usable: boolean; preferred: boolean }
 
@@ -39,12 +40,14 @@ const CODE_TEXT: Record<CodeFactor, { title: string; label: string }> = {
   bypass: { title: 'Use a bypass code', label: 'Bypass code from your administrator' },
 };
 
-export function codePage(theme: Theme, v: { uid: string; csrf: string; factor: CodeFactor; error?: string; remaining?: number }): string {
+/** `restart`: the authorization request to start again if the form is posted after its interaction ended (interaction/restart.ts). */
+export function codePage(theme: Theme, v: { uid: string; csrf: string; factor: CodeFactor; error?: string; remaining?: number; restart?: string }): string {
   const totp = v.factor === 'totp';
   return page({
     theme, title: CODE_TEXT[v.factor].title, error: v.error,
     body: html`<form method="post" action="/interaction/${v.uid}/mfa/${v.factor}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
+${restartInput(v.restart)}
 <label for="code">${CODE_TEXT[v.factor].label}</label>
 <input type="text" id="code" name="code" ${totp ? raw('inputmode="numeric" pattern="[0-9]*" maxlength="6"') : raw('maxlength="20"')} autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required autofocus ${v.error ? raw('aria-describedby="error"') : ''}>
 ${v.remaining !== undefined ? html`<p class="muted" id="remaining">${v.remaining} ${v.remaining === 1 ? 'try' : 'tries'} left for this attempt.</p>` : ''}

@@ -1,7 +1,12 @@
 import { html, raw } from '../../views/html.ts';
 import { page, type Theme } from '../../views/layout.ts';
+import { restartInput } from './restart-input.ts';
 
-export interface LoginView { uid: string; csrf: string; username?: string; error?: string; clientName?: string; notice?: string }
+export interface LoginView {
+  uid: string; csrf: string; username?: string; error?: string; clientName?: string; notice?: string;
+  /** The authorization request to start again if the form is posted after its interaction ended (restart.ts). */
+  restart?: string;
+}
 
 export function loginPage(theme: Theme, v: LoginView): string {
   return page({
@@ -9,6 +14,7 @@ export function loginPage(theme: Theme, v: LoginView): string {
     body: html`${v.clientName ? html`<p class="muted">to continue to <strong>${v.clientName}</strong></p>` : ''}
 <form method="post" action="/interaction/${v.uid}/login" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
+${restartInput(v.restart)}
 <label for="username">Username</label>
 <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${v.username ?? ''}" ${v.username ? '' : 'autofocus'} ${v.error ? raw('aria-describedby="error"') : ''}>
 <label for="password">Password</label>
