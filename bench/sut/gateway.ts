@@ -147,11 +147,18 @@ serveRpc({
   },
   /** Bytes of every relation (tables, indexes, TOAST) in the gateway's schema, and oidc_models rows per model. */
   async dbSize() {
-    const total = await db.query<{ bytes: string }>(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`);
-    const tables = await db.query<{ name: string; bytes: string }>(`SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY 2 DESC`);
-    const models = await db.query<{ model: string; n: string }>('SELECT model, count(*)::text AS n FROM oidc_models GROUP BY model');
+    // Without the gateway's 5 s statement timeout: after the soak and 100,000 sessions, counting every row
+    // on a busy host took longer once (the 23:03 run of 2026-12-07 lost its memory figures to it).
+    const [total, tables, models] = await db.transaction(async (q) => {
+      await q.query('SET LOCAL statement_timeout = 0');
+      return [
+        await q.query<{ bytes: string }>(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`),
+        await q.query<{ name: string; bytes: string }>(`SELECT c.relname AS name, pg_total_relation_size(c.oid)::text AS bytes
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY 2 DESC`),
+        await q.query<{ model: string; n: string }>('SELECT model, count(*)::text AS n FROM oidc_models GROUP BY model'),
+      ] as const;
+    });
     return {
       bytes: Number(total.rows[0]!.bytes),
       tables: Object.fromEntries(tables.rows.map((r) => [r.name, Number(r.bytes)])),

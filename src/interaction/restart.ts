@@ -19,10 +19,12 @@ const AUTH_PATH = `${OIDC_PREFIX}/auth`;
 /** The authorization request an interaction was started by, as a path with its query. */
 export function restartTarget(params: Record<string, unknown>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
+  const add = (k: string, v: unknown) => {
     if (typeof v === 'string') q.append(k, v);
     else if (typeof v === 'number' || typeof v === 'boolean') q.append(k, String(v));
-  }
+  };
+  // A parameter given more than once (resource) comes as an array.
+  for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) add(k, one);
   return `${AUTH_PATH}?${q}`;
 }
 

@@ -62,8 +62,8 @@ export function carryAnnounced(u: Unit, sql: string, params: unknown[]):
   const carried = [...a.pending];
   a.pending.clear();
   // Each column is named after the table it reads, for the statement counts (alongTablesOf).
-  const col = (i: number) => `along:${i}:${tableOf(carried[i]![1].sql('$0').slice(1, -1))}`;
-  const cols = carried.map(([, along], i) => `${along.sql(`$${params.length + i + 1}`)} AS "${col(i)}"`);
+  const names = carried.map(([, along], i) => `along:${i}:${tableOf(along.sql('$0').slice(1, -1))}`);
+  const cols = carried.map(([, along], i) => `${along.sql(`$${params.length + i + 1}`)} AS "${names[i]}"`);
   return {
     // A function, not a string, as the replacement: the columns hold `$'` (in a regular expression's `…$'`).
     sql: sql.replace(/^\s*SELECT\s/i, () => `SELECT ${cols.join(', ')},\n    `),
@@ -71,7 +71,7 @@ export function carryAnnounced(u: Unit, sql: string, params: unknown[]):
     keep: (row) => {
       if (!row) return undefined;
       const r = row as Record<string, unknown>;
-      carried.forEach(([name, along], i) => { a.values.set(name, along.parse(r[col(i)])); delete r[col(i)]; });
+      carried.forEach(([name, along], i) => { a.values.set(name, along.parse(r[names[i]!])); delete r[names[i]!]; });
       return row;
     },
   };

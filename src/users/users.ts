@@ -61,8 +61,9 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
   const rows = accountRowsJson(o.accountRows ?? {}, 'id::text');
   const BY_NAME = `SELECT ${COLS}${rows ? `, ${rows} AS "accountRows"` : ''} FROM users WHERE lower(username) = lower($1)`;
   /** findByUsername's read as a scalar subquery (storage/along.ts), the user as USER_JSON hands it out. */
+  const byNameJson = `${jsonOf(FIELDS.map(([k]) => k))}${rows ? ` || jsonb_build_object('accountRows', ${rows})` : ''}`;
   const byNameAlong = (username: string): Along<ByName | null> => ({
-    sql: (p) => `(SELECT ${jsonOf(FIELDS.map(([k]) => k))}${rows ? ` || jsonb_build_object('accountRows', ${rows})` : ''} FROM users WHERE lower(username) = lower(${p}::text))`,
+    sql: (p) => `(SELECT ${byNameJson} FROM users WHERE lower(username) = lower(${p}::text))`,
     param: username,
     parse: (v) => (v ? { ...(v as ByName), passwordChangedAt: new Date((v as ByName).passwordChangedAt) } : null),
   });

@@ -10,8 +10,9 @@ import { restartFrom, restartTarget } from '../../src/interaction/restart.ts';
 const PASSWORD = 'correct horse battery';
 
 t.test('restart targets', async (t) => {
-  t.equal(restartTarget({ client_id: 'app', scope: 'openid profile', state: 'a&b=c', max_age: 0, claims: undefined, x: { y: 1 } }),
-    '/oidc/auth?client_id=app&scope=openid+profile&state=a%26b%3Dc&max_age=0', 'strings and numbers, encoded; objects and undefined left out');
+  t.equal(restartTarget({ client_id: 'app', scope: 'openid profile', state: 'a&b=c', max_age: 0, claims: undefined, x: { y: 1 }, resource: ['urn:a', 'urn:b'] }),
+    '/oidc/auth?client_id=app&scope=openid+profile&state=a%26b%3Dc&max_age=0&resource=urn%3Aa&resource=urn%3Ab',
+    'strings and numbers, encoded; a repeated parameter repeated; objects and undefined left out');
   t.equal(restartFrom('/oidc/auth?client_id=app&state=x'), '/oidc/auth?client_id=app&state=x');
   for (const bad of [undefined, 42, '', '/oidc/auth', '/oidc/auth#x', 'https://evil.example/oidc/auth?x=1', '//evil.example/oidc/auth?x=1',
     '/oidc/auth/../token?x=1', '/oidc/authorize?x=1', '/oidc/auth?x=1#frag', '/\\evil.example/oidc/auth?x=1', `/oidc/auth?${'a'.repeat(9000)}`]) {
