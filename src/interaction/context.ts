@@ -26,8 +26,8 @@ export interface InteractionContext {
 export type PromptRenderer = (c: InteractionContext) => Promise<unknown>;
 
 const UID_RE = /^[A-Za-z0-9_-]{10,64}$/;
-/** The forms that carry a restart target (restart.ts), by their CSRF purpose. */
-const RESTARTABLE = ['login', 'mfa'];
+/** The forms that carry a restart target (restart.ts), by their CSRF purpose: login, the code forms, consent's "Allow". */
+const RESTARTABLE = ['login', 'mfa', 'consent'];
 export type Body = Record<string, unknown> | undefined;
 
 export function sendPage(reply: FastifyReply, status: number, body: string) {
@@ -62,7 +62,8 @@ export function createInteractionKit(d: { theme: Theme; provider: () => Provider
     async load(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<InteractionContext | undefined> {
       const { uid } = req.params;
       const expired = () => {
-        // A login or code form of this gateway posted after its interaction ended starts the sign-in again (restart.ts).
+        // A form of this gateway that carries its authorization request, posted after its interaction ended,
+        // starts the sign-in again (restart.ts).
         const body = req.method === 'POST' ? req.body as Body : undefined;
         const restart = body && restartFrom(body[RESTART_FIELD]);
         if (restart && RESTARTABLE.some((form) => d.csrf.verify(uid, form, body.csrf))) {

@@ -1,5 +1,6 @@
 // A form posted to an interaction that no longer exists starts the sign-in again instead of ending on the
-// "expired" page: the login and code forms carry their authorization request (its parameters, as
+// "expired" page: the forms that end an interaction (login, the code forms, consent's "Allow", enrollment's
+// last "continue"; not "Cancel") carry their authorization request (its parameters, as
 // oidc-provider keeps them with the interaction), and such a POST answers 303 to the authorization
 // endpoint with them, where oidc-provider checks them all again. The cases:
 //  - a double-submitted form: the first submission signed in and resumed the authorization in-process (the

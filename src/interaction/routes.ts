@@ -16,6 +16,7 @@ import { amrFor, acrFor } from '../mfa/amr.ts';
 import { clientPolicy } from '../protocols/oidc/clients.ts';
 import { unitPerRequest } from '../platform/request-unit.ts';
 import { screenOf, type MfaAfterPassword } from './pending-mfa.ts';
+import { restartTarget } from './restart.ts';
 
 export interface InteractionDeps {
   config: Config; provider: () => Provider; csrf: Csrf; checkPassword: PasswordCheck; loginScreen: LoginScreen;
@@ -51,7 +52,7 @@ export default async function interactionRoutes(app: FastifyInstance, d: Interac
       const missing = [...new Set([...(pd.missingOIDCScope ?? []), ...Object.values(pd.missingResourceScopes ?? {}).flat()])];
       return sendPage(c.reply, 200, consentPage(theme, {
         uid: c.uid, csrf: d.csrf.token(c.uid, 'consent'), clientName: (await clientName(c.details)) ?? 'An application',
-        scopes: missing.length ? missing : String(c.details.params.scope ?? 'openid').split(' '),
+        scopes: missing.length ? missing : String(c.details.params.scope ?? 'openid').split(' '), restart: restartTarget(c.details.params),
       }));
     },
     ...d.extend?.(app),

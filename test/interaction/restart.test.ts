@@ -4,7 +4,7 @@
 import t from 'tap';
 import { startGateway, confidentialClient } from '../helpers/gateway.ts';
 import { Browser, readForm } from '../helpers/browser.ts';
-import { addUser, authorizeUrl } from '../helpers/oidc.ts';
+import { addUser, authorizeUrl, thirdPartyClient } from '../helpers/oidc.ts';
 import { restartFrom, restartTarget } from '../../src/interaction/restart.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -21,7 +21,7 @@ t.test('restart targets', async (t) => {
 });
 
 t.test('forms posted after their interaction ended', async (t) => {
-  const gw = await startGateway(t, { overrides: { oidc: { clients: [confidentialClient] } } });
+  const gw = await startGateway(t, { overrides: { oidc: { clients: [confidentialClient, thirdPartyClient] } } });
   await addUser(gw);
   const count = async (model: string) => Number((await gw.services.db.query<{ n: string }>(`SELECT count(*) AS n FROM oidc_models WHERE model = $1`, [model])).rows[0]!.n);
   const open = async () => {
@@ -68,6 +68,23 @@ t.test('forms posted after their interaction ended', async (t) => {
     t.not(next.action, form.action, 'with its own login form');
     const signedIn = await browser.post(new URL(next.action, gw.url), { ...next.fields, username: 'alice', password: PASSWORD });
     t.ok(isClientCode(signedIn.headers.get('location')), 'which signs in');
+  });
+
+  t.test('consent\'s "Allow" double-submitted: single sign-on, the consent remembered; "Deny" is not restarted', async (t) => {
+    const browser = new Browser();
+    const page = await (await browser.navigate(authorizeUrl(gw, { redirect_uri: thirdPartyClient.redirectUris[0] }, thirdPartyClient.clientId))).text();
+    const login = readForm(page, '/login');
+    const posted = await browser.post(new URL(login.action, gw.url), { ...login.fields, username: 'alice', password: PASSWORD });
+    const consentPage = await (await browser.navigate(new URL(posted.headers.get('location')!, gw.url))).text();
+    const allow = readForm(consentPage, '/confirm');
+    t.ok(allow.fields.restart?.startsWith('/oidc/auth?'), 'Allow carries the request');
+    t.notOk(readForm(consentPage, '/abort').fields.restart, 'Deny does not');
+    const first = await browser.post(new URL(allow.action, gw.url), allow.fields);
+    t.match(first.headers.get('location'), /^http:\/\/127\.0\.0\.1:9998\/cb\?code=/);
+    const again = await browser.post(new URL(allow.action, gw.url), allow.fields);
+    t.equal(again.status, 303);
+    const sso = await browser.navigate(new URL(again.headers.get('location')!, gw.url));
+    t.match(sso.headers.get('location'), /^http:\/\/127\.0\.0\.1:9998\/cb\?code=/, 'signed in and consented already: a fresh code');
   });
 
   t.test('a form left open past its interaction\'s end', async (t) => {

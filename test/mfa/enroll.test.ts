@@ -76,6 +76,13 @@ t.test('wrong code refused; right code shows 10 recovery codes once; continue si
   const done = await f.browser.post(new URL(cont.action, gw.url), cont.fields);
   await advance(f, done, new URL(cont.action, gw.url));
   t.ok(atClient(f), 'signed in');
+  // "Continue" posted again (a double click): the interaction has ended, and the form starts its
+  // authorization request again (src/interaction/restart.ts), which the new session answers at once.
+  const again = await f.browser.post(new URL(cont.action, gw.url), cont.fields);
+  t.equal(again.status, 303, 'continue posted again: the sign-in starts again');
+  t.equal(again.headers.get('location'), cont.fields.restart);
+  const sso = await f.browser.navigate(new URL(again.headers.get('location')!, gw.url));
+  t.ok(sso.headers.get('location')?.includes('code='), 'single sign-on answers with a code');
   const claims = await idClaims(f);
   t.same(claims.amr, AMR_TOTP);
   t.equal(claims.acr, ACR_MFA);

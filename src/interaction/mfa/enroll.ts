@@ -10,6 +10,7 @@ import { sendPage, type Body, type InteractionContext } from '../context.ts';
 import type { InteractionKit } from '../context.ts';
 import type { MfaRouteDeps } from './routes.ts';
 import { enrollPage, recoveryCodesPage } from './views.ts';
+import { restartTarget } from '../restart.ts';
 
 interface EnrollDeps extends MfaRouteDeps {
   kit: InteractionKit;
@@ -66,7 +67,7 @@ export function registerEnrollment(app: FastifyInstance, d: EnrollDeps) {
     await d.mfa.challenges.create({ interactionUid: c.uid, factor: 'totp-enroll', userId: user.id, state: {}, ttlSeconds: 900 });
     await d.audit.record({ type: 'mfa.totp.enroll', outcome: 'success', userId: user.id, username: user.username, clientId: c.details.params.client_id as string, ip: req.ip, factor: 'totp' });
     d.metrics.account.inc({ action: 'totp_enroll', result: 'success' });
-    return sendPage(reply, 200, recoveryCodesPage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), codes }));
+    return sendPage(reply, 200, recoveryCodesPage(theme, { uid: c.uid, csrf: d.csrf.token(c.uid, 'mfa'), codes, restart: restartTarget(c.details.params) }));
   });
 
   app.post('/interaction/:uid/mfa/enroll/done', async (req: UidReq, reply) => {

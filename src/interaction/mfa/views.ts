@@ -73,11 +73,11 @@ export function enrollPage(theme: Theme, v: { uid: string; csrf: string; qrSvg: 
   });
 }
 
-export function recoveryCodesPage(theme: Theme, v: { uid: string; csrf: string; codes: string[] }): string {
+export function recoveryCodesPage(theme: Theme, v: { uid: string; csrf: string; codes: string[]; restart?: string }): string {
   return page({
     theme, title: 'Save your recovery codes', notice: 'Your authenticator app is set up.',
     body: html`<p>If you lose your phone, each of these codes lets you sign in once. Store them somewhere safe: they are shown only now.</p>
 <ul class="codes" id="recovery-codes">${v.codes.map((c) => html`<li>${c}</li>`)}</ul>
-<form method="post" action="/interaction/${v.uid}/mfa/enroll/done"><input type="hidden" name="csrf" value="${v.csrf}"><button type="submit" id="continue" autofocus>I saved them, continue</button></form>`,
+<form method="post" action="/interaction/${v.uid}/mfa/enroll/done"><input type="hidden" name="csrf" value="${v.csrf}">${restartInput(v.restart)}<button type="submit" id="continue" autofocus>I saved them, continue</button></form>`,
   });
 }
