@@ -32,7 +32,7 @@ function verdictOf(rows: ThrottleRow[] | null): ThrottleVerdict {
 }
 
 function checkAlong(username: string, ip: string): Along<ThrottleVerdict> {
-  return { sql: (p) => `(SELECT ${ROWS} FROM login_throttle WHERE key = ANY(${p}::text[]))`, param: keysOf(username, ip), parse: (v) => verdictOf(v as ThrottleRow[] | null) };
+  return { table: 'login_throttle', sql: (p) => `(SELECT ${ROWS} FROM login_throttle WHERE key = ANY(${p}::text[]))`, param: keysOf(username, ip), parse: (v) => verdictOf(v as ThrottleRow[] | null) };
 }
 const announcedName = (username: string, ip: string) => `login_throttle\u0000${keysOf(username, ip).join('\u0000')}`;
 

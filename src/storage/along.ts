@@ -7,9 +7,10 @@
 //    value (`takeAnnounced`). The password POST announces its throttle check and its user lookup, which
 //    then come with the interaction's read (interaction/routes.ts): two round trips fewer per login.
 import { currentUnit, type Unit } from './unit-of-work.ts';
-import { tableOf } from './one-statement.ts';
 
 export interface Along<T> {
+  /** The table it reads, for the statement counts of tests and bench (alongTablesOf). */
+  table: string;
   /** A scalar subquery (one value, NULL when nothing), given the placeholder of its one parameter. */
   sql: (placeholder: string) => string;
   param: unknown;
@@ -62,7 +63,7 @@ export function carryAnnounced(u: Unit, sql: string, params: unknown[]):
   const carried = [...a.pending];
   a.pending.clear();
   // Each column is named after the table it reads, for the statement counts (alongTablesOf).
-  const names = carried.map(([, along], i) => `along:${i}:${tableOf(along.sql('$0').slice(1, -1))}`);
+  const names = carried.map(([, along], i) => `along:${i}:${along.table}`);
   const cols = carried.map(([, along], i) => `${along.sql(`$${params.length + i + 1}`)} AS "${names[i]}"`);
   return {
     // A function, not a string, as the replacement: the columns hold `$'` (in a regular expression's `…$'`).

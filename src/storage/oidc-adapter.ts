@@ -131,10 +131,8 @@ export function createOidcAdapter(db: Db, opts: PrefetchSources = {}) {
       const withCompanions = u ? prefetch.query(this.model) : undefined;
       if (withCompanions) {
         // …and with the reads this request announced it will make (storage/along.ts: the password POST's).
-        const carry = carryAnnounced(u!, withCompanions, [this.model, id]);
-        row = carry
-          ? carry.keep((await db.query<Row>(carry.sql, carry.params)).rows[0])
-          : (await db.query<Row>(withCompanions, [this.model, id])).rows[0];
+        const q = carryAnnounced(u!, withCompanions, [this.model, id]) ?? { sql: withCompanions, params: [this.model, id], keep: (r) => r };
+        row = q.keep((await db.query<Row>(q.sql, q.params)).rows[0]);
         prefetch.keep(u!, this.model, row, () => snapshotOf('Session')!);
       } else {
         row = (await db.query<Row>(FIND, [this.model, id])).rows[0];

@@ -39,7 +39,9 @@ export const ACCOUNT_JSON = userJson(jsonOf(ACCOUNT_KEYS));
  * The whole user row as one jsonb value, read with an interaction (storage/oidc-prefetch.ts): its login
  * result's account for the resume, or the signed-in user of an MFA screen (findSignedIn).
  */
-export const USER_JSON = userJson(jsonOf(FIELDS.map(([k]) => k)));
+/** Every field of a user row as one jsonb object (the timestamp as text: fromJson). */
+const ROW_JSON = jsonOf(FIELDS.map(([k]) => k));
+export const USER_JSON = userJson(ROW_JSON);
 /** A user handed out as jsonb (USER_JSON): the timestamp comes as text. */
 const fromJson = (u: (User & { passwordChangedAt: string | Date }) | null): User | undefined =>
   (u ? { ...u, passwordChangedAt: new Date(u.passwordChangedAt) } : undefined);
@@ -61,11 +63,12 @@ export function createUsers(db: Db, o: { accountRows?: Record<string, AccountJso
   const rows = accountRowsJson(o.accountRows ?? {}, 'id::text');
   const BY_NAME = `SELECT ${COLS}${rows ? `, ${rows} AS "accountRows"` : ''} FROM users WHERE lower(username) = lower($1)`;
   /** findByUsername's read as a scalar subquery (storage/along.ts), the user as USER_JSON hands it out. */
-  const byNameJson = `${jsonOf(FIELDS.map(([k]) => k))}${rows ? ` || jsonb_build_object('accountRows', ${rows})` : ''}`;
+  const byNameJson = `${ROW_JSON}${rows ? ` || jsonb_build_object('accountRows', ${rows})` : ''}`;
   const byNameAlong = (username: string): Along<ByName | null> => ({
+    table: 'users',
     sql: (p) => `(SELECT ${byNameJson} FROM users WHERE lower(username) = lower(${p}::text))`,
     param: username,
-    parse: (v) => (v ? { ...(v as ByName), passwordChangedAt: new Date((v as ByName).passwordChangedAt) } : null),
+    parse: (v) => fromJson(v as ByName | null) ?? null,
   });
   const announcedName = (username: string) => `users\u0000${username.toLowerCase()}`;
   return {
